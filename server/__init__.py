@@ -1,0 +1,1 @@
+"""nanopilot language server: ghost-text code completion over LSP from a small local model."""

@@ -1,0 +1,1 @@
+"""nanopilot training: SimpleGPT from scratch, and fine-tuning causal LMs on Python code."""

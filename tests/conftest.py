@@ -34,3 +34,7 @@ def alice_text_path() -> Path:
     if not ALICE_TEXT.is_file():
         pytest.fail(f"{ALICE_TEXT} is missing: tests expect ../shared/data/alice.txt beside the repo")
     return ALICE_TEXT
+
+
+# Session fixtures `tiny_model_dir` / `tiny_fim_model_dir`: a real tiny code model, built once.
+from tests.tiny_model import tiny_fim_model_dir, tiny_model_dir  # noqa: E402, F401

@@ -1,0 +1,273 @@
+/**
+ * The server's life in the editor: check Python, start `python -m server`, follow its state,
+ * pass settings on, restart a crashed server a few times and then stop and say why.
+ *
+ * Settings go to the server under its own names (settings.ts) three ways: initializationOptions
+ * at start, `workspace/didChangeConfiguration` on every change (no restart), and the answer to
+ * its `workspace/configuration` requests. Only `pythonPath` needs a new process.
+ */
+
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  type CloseHandlerResult,
+  type ConfigurationParams,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  type ErrorHandlerResult,
+  ExecuteCommandRequest,
+  type Executable,
+  LanguageClient,
+  type LanguageClientOptions,
+  ResponseError,
+  RevealOutputChannelOn,
+  State,
+} from 'vscode-languageclient/node';
+
+import { checkPython, describeProblem } from './preflight';
+import { type ProgressValue, StatusProgressFeature } from './progressFeature';
+import { RestartPolicy } from './restartPolicy';
+import {
+  type ExtensionSettings,
+  needsRestart,
+  pythonCommand,
+  readSettings,
+  SECTION,
+  type ServerSettings,
+  toServerSettings,
+} from './settings';
+import type { StatusBar } from './statusBar';
+import { formatStatusReport } from './statusReport';
+
+/** The server's `workspace/executeCommand` that reports model, device, latency, cache use. */
+const SERVER_STATUS_COMMAND = 'nanopilot.status';
+
+function currentSettings(): ExtensionSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return readSettings((key) => config.get(key));
+}
+
+function workspaceFolder(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class ServerController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private settings = currentSettings();
+  private readonly restarts = new RestartPolicy();
+  /** Start, stop and restart run one after the other, never interleaved. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly statusBar: StatusBar,
+  ) {
+    statusBar.setEnabled(this.settings.enable);
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  /** The user's restart: forgets past crashes, so a fixed setup gets a fresh chance. */
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      this.restarts.reset();
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  async toggle(): Promise<void> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const where = config.inspect<boolean>('enable');
+    // Change the value where it is set, so that a workspace value does not hide the change.
+    const target =
+      where?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : where?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    await config.update('enable', !this.settings.enable, target);
+  }
+
+  showLog(): void {
+    this.log.show(true);
+  }
+
+  async showStatus(): Promise<void> {
+    if (!this.client?.isRunning()) {
+      void vscode.window.showWarningMessage('nanopilot: the server is not running.');
+      return;
+    }
+    const result: unknown = await this.client.sendRequest(ExecuteCommandRequest.type, {
+      command: SERVER_STATUS_COMMAND,
+      arguments: [],
+    });
+    const lines = formatStatusReport(result);
+    this.log.info(`status:\n  ${lines.join('\n  ')}`);
+    const choice = await vscode.window.showInformationMessage(
+      `nanopilot: ${lines.join(' · ')}`,
+      'Show Log',
+    );
+    if (choice === 'Show Log') {
+      this.showLog();
+    }
+  }
+
+  onDidChangeConfiguration(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration(SECTION)) {
+      return;
+    }
+    const before = this.settings;
+    this.settings = currentSettings();
+    this.statusBar.setEnabled(this.settings.enable);
+    if (needsRestart(before, this.settings)) {
+      this.log.info('nanopilot.pythonPath changed: restarting the server');
+      void this.restart();
+    } else if (this.client?.isRunning()) {
+      this.client
+        .sendNotification(DidChangeConfigurationNotification.type, {
+          settings: { [SECTION]: this.serverSettings() },
+        })
+        .catch((error: unknown) => this.log.error(`sending settings failed: ${errorMessage(error)}`));
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task, task);
+    return this.queue;
+  }
+
+  private serverSettings(): ServerSettings {
+    return toServerSettings(this.settings, workspaceFolder());
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.client?.isRunning()) {
+      return;
+    }
+    await this.doStop(); // a client left stopped by crashes or a failed start
+    const python = pythonCommand(this.settings, workspaceFolder());
+    this.statusBar.setState({ kind: 'starting' });
+    const check = await checkPython(python, { cwd: this.extensionPath, env: process.env });
+    if (!check.ok) {
+      this.fail(describeProblem(check, python));
+      return;
+    }
+    this.log.info(`starting ${python} -m server --stdio (Python ${check.pythonVersion})`);
+    const client = this.createClient(python);
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      this.fail(`nanopilot: the server did not start (${errorMessage(error)}). See the log.`);
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.dispose(5000);
+      } catch (error) {
+        this.log.warn(`stopping the server: ${errorMessage(error)}`);
+      }
+    }
+    this.statusBar.setState({ kind: 'stopped' });
+  }
+
+  private createClient(python: string): LanguageClient {
+    const server: Executable = {
+      command: python,
+      args: ['-m', 'server', '--stdio'],
+      // Not the workspace: `-m` puts the working directory first on sys.path, and a user's own
+      // folder named `server` would shadow ours.
+      options: { cwd: this.extensionPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    const options: LanguageClientOptions = {
+      documentSelector: [{ language: 'python' }],
+      initializationOptions: { [SECTION]: this.serverSettings() },
+      outputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      errorHandler: {
+        error: (_error, _message, count): ErrorHandlerResult => ({
+          action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+        }),
+        closed: (): CloseHandlerResult => this.onServerClosed(),
+      },
+      middleware: {
+        workspace: {
+          configuration: async (params: ConfigurationParams, token, next) => {
+            const answers: unknown[] | ResponseError = await next(params, token);
+            if (answers instanceof ResponseError) {
+              return answers;
+            }
+            return params.items.map((item, index) =>
+              item.section === SECTION ? this.serverSettings() : answers[index],
+            );
+          },
+        },
+      },
+    };
+    const client = new LanguageClient('nanopilot', 'nanopilot', server, options);
+    client.registerFeature(new StatusProgressFeature(client, (value) => this.onProgress(value)));
+    client.onDidChangeState(({ newState }) => {
+      if (newState === State.Starting) {
+        this.statusBar.setState({ kind: 'starting' });
+      } else if (newState === State.Running) {
+        // The model loads in the background after initialize; progress reports say when it is done.
+        this.statusBar.setState({ kind: 'loading' });
+      }
+    });
+    return client;
+  }
+
+  private onProgress(value: ProgressValue): void {
+    if (value.kind === 'end') {
+      this.statusBar.setState({ kind: 'ready', detail: value.message });
+      return;
+    }
+    const title = value.kind === 'begin' ? value.title : undefined;
+    const message = [title, value.message].filter(Boolean).join(': ') || undefined;
+    this.statusBar.setState({ kind: 'loading', message, percentage: value.percentage });
+  }
+
+  private onServerClosed(): CloseHandlerResult {
+    if (this.restarts.shouldRestart()) {
+      this.log.warn('the server stopped unexpectedly; restarting it');
+      return { action: CloseAction.Restart, handled: true };
+    }
+    this.fail(
+      `nanopilot: the server stopped ${this.restarts.maxRestarts + 1} times in a row and will not ` +
+        'be restarted. See the log, then run "nanopilot: Restart Server".',
+    );
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  private fail(message: string): void {
+    this.log.error(message);
+    this.statusBar.setState({ kind: 'error', message });
+    void vscode.window.showErrorMessage(message, 'Show Log', 'Open Settings').then((choice) => {
+      if (choice === 'Show Log') {
+        this.showLog();
+      } else if (choice === 'Open Settings') {
+        void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
+      }
+    });
+  }
+}

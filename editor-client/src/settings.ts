@@ -1,0 +1,123 @@
+/**
+ * The extension's settings (`nanopilot.*` in VS Code) and how they map onto the server's.
+ *
+ * VS Code names what the user sees (`modelPath`, `pythonPath`); the server has its own names
+ * (`model`) and never sees `pythonPath`, which only says how to start it. Keeping the mapping in
+ * one pure module lets the unit tests check it without a running VS Code.
+ */
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export type Multiline = 'auto' | 'always' | 'never';
+
+/** What the user configured, with defaults filled in and wrong types replaced by them. */
+export interface ExtensionSettings {
+  pythonPath: string;
+  modelPath: string;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  multiline: Multiline;
+  enable: boolean;
+}
+
+/** The `nanopilot` section the server reads (initializationOptions, didChangeConfiguration). */
+export interface ServerSettings {
+  /** Absolute model folder, or null for the default model that ships with the server. */
+  model: string | null;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  multiline: Multiline;
+  enable: boolean;
+}
+
+export const SECTION = 'nanopilot';
+
+/** Mirrors the defaults in package.json's `contributes.configuration` (a unit test checks). */
+export const DEFAULTS: ExtensionSettings = {
+  pythonPath: 'python3',
+  modelPath: '',
+  temperature: 0.2,
+  topP: 0.95,
+  maxNewTokens: 48,
+  multiline: 'auto',
+  enable: true,
+};
+
+const MULTILINE_VALUES: readonly Multiline[] = ['auto', 'always', 'never'];
+
+/** Reads one setting by its short name, like `vscode.WorkspaceConfiguration.get`. */
+export type SettingReader = (key: keyof ExtensionSettings) => unknown;
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : fallback;
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/**
+ * Reads every setting. A value of the wrong type (hand-edited settings.json) falls back to the
+ * default; a value of the right type but out of range is passed on, so that the server reports it
+ * by name and keeps its previous value.
+ */
+export function readSettings(read: SettingReader): ExtensionSettings {
+  const multiline = read('multiline');
+  return {
+    pythonPath: stringOr(read('pythonPath'), DEFAULTS.pythonPath),
+    modelPath: stringOr(read('modelPath'), DEFAULTS.modelPath),
+    temperature: numberOr(read('temperature'), DEFAULTS.temperature),
+    topP: numberOr(read('topP'), DEFAULTS.topP),
+    maxNewTokens: numberOr(read('maxNewTokens'), DEFAULTS.maxNewTokens),
+    multiline: MULTILINE_VALUES.includes(multiline as Multiline)
+      ? (multiline as Multiline)
+      : DEFAULTS.multiline,
+    enable: typeof read('enable') === 'boolean' ? (read('enable') as boolean) : DEFAULTS.enable,
+  };
+}
+
+/**
+ * Makes a user-typed path absolute: `~` is the home folder, `${workspaceFolder}` and relative paths
+ * start at the first workspace folder (the server's working directory is not the user's).
+ */
+export function resolveUserPath(
+  value: string,
+  workspaceFolder: string | undefined,
+  home: string = os.homedir(),
+): string {
+  let resolved = value.replace(/\$\{workspaceFolder\}/g, workspaceFolder ?? '.');
+  if (resolved === '~' || resolved.startsWith('~/')) {
+    resolved = path.join(home, resolved.slice(1));
+  }
+  return path.resolve(workspaceFolder ?? process.cwd(), resolved);
+}
+
+/** The server's view of the settings. */
+export function toServerSettings(
+  settings: ExtensionSettings,
+  workspaceFolder: string | undefined,
+): ServerSettings {
+  return {
+    model: settings.modelPath ? resolveUserPath(settings.modelPath, workspaceFolder) : null,
+    temperature: settings.temperature,
+    topP: settings.topP,
+    maxNewTokens: settings.maxNewTokens,
+    multiline: settings.multiline,
+    enable: settings.enable,
+  };
+}
+
+/** The interpreter to run: a bare name (`python3`) is looked up on PATH, a path is resolved. */
+export function pythonCommand(settings: ExtensionSettings, workspaceFolder: string | undefined): string {
+  const value = settings.pythonPath;
+  const looksLikePath = value.includes('/') || value.includes('\\') || value.startsWith('~');
+  return looksLikePath ? resolveUserPath(value, workspaceFolder) : value;
+}
+
+/** Settings whose change needs a new server process rather than a didChangeConfiguration. */
+export function needsRestart(before: ExtensionSettings, after: ExtensionSettings): boolean {
+  return before.pythonPath !== after.pythonPath;
+}

@@ -1,0 +1,86 @@
+/**
+ * What the status bar item says in each state of the server, as pure data.
+ *
+ * The states follow the server's life: the process starts, the model loads in the background
+ * (the server reports `$/progress`), then completions are ready. `enable: false` shows as off
+ * whatever the server does, and an error wins over everything: the user must see it.
+ */
+
+export type ServerState =
+  | { kind: 'starting' }
+  | { kind: 'loading'; message?: string; percentage?: number }
+  | { kind: 'ready'; detail?: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'stopped' };
+
+/** The commands a click on the item runs (contributed in package.json). */
+export const COMMANDS = {
+  toggle: 'nanopilot.toggle',
+  restart: 'nanopilot.restart',
+  showLog: 'nanopilot.showLog',
+  showStatus: 'nanopilot.showStatus',
+} as const;
+
+export interface StatusView {
+  /** Status bar text; `$(name)` is a codicon. */
+  text: string;
+  tooltip: string;
+  command: string;
+  /** Shown with the error background. */
+  isError: boolean;
+}
+
+function loadingText(state: { message?: string; percentage?: number }): string {
+  const percent = state.percentage === undefined ? '' : ` ${Math.round(state.percentage)}%`;
+  return `$(sync~spin) nanopilot: loading${percent}`;
+}
+
+export function statusView(state: ServerState, enabled: boolean): StatusView {
+  if (state.kind === 'error') {
+    return {
+      text: '$(error) nanopilot: error',
+      tooltip: `${state.message}\nClick to show the log.`,
+      command: COMMANDS.showLog,
+      isError: true,
+    };
+  }
+  if (state.kind === 'stopped') {
+    return {
+      text: '$(debug-stop) nanopilot: stopped',
+      tooltip: 'The completion server is not running. Click to restart it.',
+      command: COMMANDS.restart,
+      isError: false,
+    };
+  }
+  if (!enabled) {
+    return {
+      text: '$(circle-slash) nanopilot: off',
+      tooltip: 'Completions are turned off. Click to turn them on.',
+      command: COMMANDS.toggle,
+      isError: false,
+    };
+  }
+  switch (state.kind) {
+    case 'starting':
+      return {
+        text: '$(sync~spin) nanopilot: starting',
+        tooltip: 'Starting the completion server. Click to show the log.',
+        command: COMMANDS.showLog,
+        isError: false,
+      };
+    case 'loading':
+      return {
+        text: loadingText(state),
+        tooltip: `${state.message ?? 'Loading the model'}. Click to show the log.`,
+        command: COMMANDS.showLog,
+        isError: false,
+      };
+    case 'ready':
+      return {
+        text: '$(sparkle) nanopilot: ready',
+        tooltip: `${state.detail ?? 'Completions are on'}. Click for the server's status.`,
+        command: COMMANDS.showStatus,
+        isError: false,
+      };
+  }
+}

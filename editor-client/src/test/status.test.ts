@@ -1,0 +1,40 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { COMMANDS, statusView } from '../status';
+
+describe('statusView', () => {
+  it('shows the loading progress', () => {
+    const view = statusView({ kind: 'loading', message: 'Loading model', percentage: 42.4 }, true);
+    assert.equal(view.text, '$(sync~spin) nanopilot: loading 42%');
+    assert.match(view.tooltip, /^Loading model/);
+    assert.equal(view.command, COMMANDS.showLog);
+  });
+
+  it('offers the server status once ready', () => {
+    const view = statusView({ kind: 'ready' }, true);
+    assert.equal(view.text, '$(sparkle) nanopilot: ready');
+    assert.equal(view.command, COMMANDS.showStatus);
+    assert.equal(view.isError, false);
+  });
+
+  it('shows off when completions are disabled, whatever the server does', () => {
+    for (const state of [{ kind: 'ready' }, { kind: 'loading' }, { kind: 'starting' }] as const) {
+      const view = statusView(state, false);
+      assert.equal(view.text, '$(circle-slash) nanopilot: off');
+      assert.equal(view.command, COMMANDS.toggle);
+    }
+  });
+
+  it('shows an error even when disabled, and a click opens the log', () => {
+    const view = statusView({ kind: 'error', message: 'Python was not found' }, false);
+    assert.equal(view.text, '$(error) nanopilot: error');
+    assert.match(view.tooltip, /Python was not found/);
+    assert.equal(view.command, COMMANDS.showLog);
+    assert.equal(view.isError, true);
+  });
+
+  it('offers a restart when stopped', () => {
+    assert.equal(statusView({ kind: 'stopped' }, true).command, COMMANDS.restart);
+  });
+});

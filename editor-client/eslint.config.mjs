@@ -24,7 +24,8 @@ export default tseslint.config(
   {
     files: ['e2e/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' },
+      // Node's globals, and the page's `document` inside functions passed to page.evaluate.
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', document: 'readonly' },
     },
   },
 );

@@ -16,8 +16,6 @@ import {
   ErrorAction,
   type ErrorHandlerResult,
   ExecuteCommandRequest,
-  type Executable,
-  LanguageClient,
   type LanguageClientOptions,
   ResponseError,
   RevealOutputChannelOn,
@@ -27,6 +25,7 @@ import {
 import { checkPython, describeProblem } from './preflight';
 import { type ProgressValue, StatusProgressFeature } from './progressFeature';
 import { RestartPolicy } from './restartPolicy';
+import { ServerClient } from './serverClient';
 import {
   type ExtensionSettings,
   needsRestart,
@@ -56,7 +55,9 @@ function errorMessage(error: unknown): string {
 }
 
 export class ServerController implements vscode.Disposable {
-  private client: LanguageClient | undefined;
+  private client: ServerClient | undefined;
+  /** Whether the current client got past `initialize` since it last (re)started. */
+  private initialized = false;
   private settings = currentSettings();
   private readonly restarts = new RestartPolicy();
   /** Start, stop and restart run one after the other, never interleaved. */
@@ -174,7 +175,8 @@ export class ServerController implements vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
-      this.fail(`nanopilot: the server did not start (${errorMessage(error)}). See the log.`);
+      const reason = client.stderr.lastError() ?? errorMessage(error);
+      this.fail(`nanopilot: the server did not start: ${reason}. See the log.`);
     }
   }
 
@@ -191,18 +193,10 @@ export class ServerController implements vscode.Disposable {
     this.statusBar.setState({ kind: 'stopped' });
   }
 
-  private createClient(python: string): LanguageClient {
-    const server: Executable = {
-      command: python,
-      args: ['-m', 'server', '--stdio'],
-      // Not the workspace: `-m` puts the working directory first on sys.path, and a user's own
-      // folder named `server` would shadow ours.
-      options: { cwd: this.extensionPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
-    };
+  private createClient(python: string): ServerClient {
     const options: LanguageClientOptions = {
       documentSelector: [{ language: 'python' }],
       initializationOptions: { [SECTION]: this.serverSettings() },
-      outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       errorHandler: {
         error: (_error, _message, count): ErrorHandlerResult => ({
@@ -224,12 +218,17 @@ export class ServerController implements vscode.Disposable {
         },
       },
     };
-    const client = new LanguageClient('nanopilot', 'nanopilot', server, options);
+    // Not the workspace as working directory: `-m` puts it first on sys.path, and a user's own
+    // folder named `server` would shadow ours.
+    const client = new ServerClient(python, this.extensionPath, this.log, options);
     client.registerFeature(new StatusProgressFeature(client, (value) => this.onProgress(value)));
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Starting) {
+        this.initialized = false;
+        client.stderr.clear();
         this.statusBar.setState({ kind: 'starting' });
       } else if (newState === State.Running) {
+        this.initialized = true;
         // The model loads in the background after initialize; progress reports say when it is done.
         this.statusBar.setState({ kind: 'loading' });
       }
@@ -248,6 +247,10 @@ export class ServerController implements vscode.Disposable {
   }
 
   private onServerClosed(): CloseHandlerResult {
+    if (!this.initialized) {
+      // It died while starting: starting it again would fail the same way. doStart reports it.
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
     if (this.restarts.shouldRestart()) {
       this.log.warn('the server stopped unexpectedly; restarting it');
       return { action: CloseAction.Restart, handled: true };

@@ -1,0 +1,115 @@
+"""The VS Code extension end to end: real VS Code (code-server) in Chromium, real server.
+
+The browser part lives in `editor-client/e2e/run.mjs` (playwright-core); this test prepares what it
+needs and runs it: the toolchain (`editor-client/e2e/setup.sh`: Node 24 and code-server, cached in
+`.cache/editor-e2e/`), the `.vsix` (rebuilt when a source is newer), and the tiny model of
+`tests/tiny_model.py`, which completes `def add(a, b):` predictably at temperature 0. The server is
+started by the extension with the interpreter running this test. Screenshots and, on failure, the
+editor's logs go to `runs/editor-e2e/`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, require_tool
+
+pytestmark = pytest.mark.e2e
+
+CLIENT = REPO_ROOT / "editor-client"
+VSIX = CLIENT / "dist" / "nanopilot.vsix"
+ARTIFACTS = REPO_ROOT / "runs" / "editor-e2e"
+VSIX_INPUTS = [
+    "src",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    ".vscodeignore",
+    "README.md",
+    "LICENSE",
+]
+E2E_TIMEOUT_S = 300
+
+
+def _newest_mtime(paths: list[Path]) -> float:
+    files = [p for path in paths for p in ([path] if path.is_file() else path.rglob("*"))]
+    return max(p.stat().st_mtime for p in files if p.is_file())
+
+
+def _run(command: list[str], env: dict[str, str], timeout: float) -> str:
+    result = subprocess.run(
+        command, cwd=CLIENT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def node_env() -> dict[str, str]:
+    """The environment with the e2e toolchain's Node 24 first on PATH (set up if missing)."""
+    require_tool("npm")
+    tools = Path(_run(["bash", "e2e/setup.sh"], dict(os.environ), timeout=900).strip())
+    path = f"{tools / 'node' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    return {**os.environ, "PATH": path, "E2E_TOOLS": str(tools)}
+
+
+@pytest.fixture(scope="module")
+def vsix(node_env: dict[str, str]) -> Path:
+    """The packaged extension, rebuilt when one of its sources is newer (CI builds it first)."""
+    if not (CLIENT / "node_modules" / ".package-lock.json").is_file():
+        _run(["npm", "ci", "--no-audit", "--no-fund"], node_env, timeout=600)
+    if not VSIX.is_file() or VSIX.stat().st_mtime < _newest_mtime(
+        [CLIENT / name for name in VSIX_INPUTS]
+    ):
+        _run(["npm", "run", "build"], node_env, timeout=300)
+        _run(["npm", "run", "package"], node_env, timeout=300)
+    return VSIX
+
+
+def test_ghost_text_in_code_server(
+    node_env: dict[str, str], vsix: Path, tiny_model_dir: Path
+) -> None:
+    chromium = require_tool("chromium")
+    tools = Path(node_env["E2E_TOOLS"])
+    command = [
+        "node",
+        "e2e/run.mjs",
+        "--code-server",
+        str(tools / "code-server" / "node_modules" / ".bin" / "code-server"),
+        "--chromium",
+        chromium,
+        "--vsix",
+        str(vsix),
+        "--python",
+        sys.executable,
+        "--model",
+        str(tiny_model_dir),
+        "--out",
+        str(ARTIFACTS),
+    ]
+    # Its own session, so that a hung run can be stopped with everything it started.
+    driver = subprocess.Popen(
+        command,
+        cwd=CLIENT,
+        env=node_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = driver.communicate(timeout=E2E_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(driver.pid, signal.SIGKILL)
+        output, _ = driver.communicate()
+        pytest.fail(f"the editor test ran over {E2E_TIMEOUT_S} s:\n{output}")
+    assert driver.returncode == 0, f"editor test failed (artifacts in {ARTIFACTS}):\n{output}"
+    assert "passed" in output
+    assert (ARTIFACTS / "ghost-text.png").is_file()

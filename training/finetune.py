@@ -1,0 +1,271 @@
+"""Train a code model on Python functions: fine-tune a pretrained model, LoRA, or from scratch.
+
+    python -m training.finetune --base_model scratch --bf16            # offline, ~5 minutes
+    python -m training.finetune --base_model distilgpt2 --lora         # needs the hub once
+    python -m training.finetune --help                                 # every Trainer flag too
+
+The corpus (`training.corpus`) is tokenised, joined with EOS and packed into blocks; with
+`--fim_rate` a share of the functions become fill-in-the-middle examples. The Hugging Face
+`Trainer` does the loop (and multi-GPU: `accelerate launch -m training.finetune ...` or
+`torchrun --nproc_per_node N -m training.finetune ...`). The output directory holds the model
+(safetensors) and tokenizer for `from_pretrained`, `training_metrics.json`, `loss.png`, a model
+card and `checkpoint-N/` directories that `--resume` continues from.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")
+
+import torch  # noqa: E402  (after the allocator setting, which torch reads once)
+
+from training.atomic import write_json  # noqa: E402
+from training.base_model import add_fim_tokens, load_base_model  # noqa: E402
+from training.corpus import Corpus, CorpusOptions, load_corpus  # noqa: E402
+from training.errors import UserError, run_cli  # noqa: E402
+from training.finetune_args import SCRATCH, DataArguments, ModelArguments, parse_arguments  # noqa: E402
+from training.finetune_outputs import command_line, perplexity, write_outputs  # noqa: E402
+from training.packing import BlockDataset, pack_documents  # noqa: E402
+from training.run_clock import RunClock  # noqa: E402
+
+RUN_CONFIG_FILE = "run_config.json"
+MAX_BLOCK_SIZE = 512
+
+
+def run_identity(model_args: ModelArguments, data_args: DataArguments) -> dict:
+    """What makes two runs train the same model; `--resume` requires it to match."""
+    identity = {
+        "base_model": model_args.base_model,
+        "lora": model_args.lora,
+        "fim": data_args.fim_rate > 0,
+        "data": data_args.data or "stdlib",
+    }
+    if model_args.base_model == SCRATCH:
+        identity["scratch_preset"] = model_args.scratch_preset
+    return identity
+
+
+def last_checkpoint(out_dir: Path) -> Path | None:
+    checkpoints = [p for p in out_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(checkpoints, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def prepare_output_dir(out_dir: Path, identity: dict, data_args: DataArguments) -> Path | None:
+    """Check `--output_dir` against this run; return the checkpoint to resume from, if any."""
+    config_file = out_dir / RUN_CONFIG_FILE
+    holds_model = (out_dir / "config.json").is_file() or config_file.is_file()
+    checkpoint = last_checkpoint(out_dir)
+    if data_args.resume:
+        if checkpoint is None:
+            raise UserError(f"--resume: {out_dir} holds no checkpoint-N; drop --resume")
+        stored = read_identity(config_file)
+        if stored != identity:
+            raise UserError(
+                f"--output_dir {out_dir} holds a different model ({stored}); "
+                "choose another --output_dir"
+            )
+        return checkpoint
+    if (holds_model or checkpoint) and not data_args.overwrite:
+        raise UserError(
+            f"--output_dir {out_dir} already holds a model ({read_identity(config_file)}); "
+            "pass --resume to continue it, --overwrite to replace it, or choose another directory"
+        )
+    for old in out_dir.glob("checkpoint-*"):
+        shutil.rmtree(old)
+    write_json(config_file, identity)
+    return None
+
+
+def read_identity(config_file: Path) -> dict | str:
+    import json
+
+    if not config_file.is_file():
+        return "not trained by training.finetune"
+    return json.loads(config_file.read_text())
+
+
+def build_model_and_tokenizer(
+    model_args: ModelArguments, data_args: DataArguments, corpus: Corpus, out_dir: Path, resuming
+):
+    """The model to train and its tokenizer, with FIM tokens when `--fim_rate` > 0."""
+    fim = data_args.fim_rate > 0
+    if model_args.base_model == SCRATCH:
+        from transformers import AutoTokenizer
+
+        from training.scratch import PRESETS, build_model, train_tokenizer
+
+        preset = PRESETS[model_args.scratch_preset]
+        if resuming:  # the tokenizer the checkpoint was trained with, not a new one
+            tokenizer = AutoTokenizer.from_pretrained(out_dir)
+        else:
+            print(f"training a {preset.vocab_size}-token byte-level BPE on the train split")
+            tokenizer = train_tokenizer(corpus.splits["train"], preset.vocab_size, fim)
+            tokenizer.save_pretrained(out_dir)
+        return build_model(preset, tokenizer), tokenizer
+    model, tokenizer = load_base_model(model_args.base_model)
+    if fim:
+        add_fim_tokens(model, tokenizer)
+    if model_args.lora:
+        model = add_lora(model, model_args, tokenizer)
+    return model, tokenizer
+
+
+def add_lora(model, model_args: ModelArguments, tokenizer):
+    """Wrap `model` in LoRA adapters; only they (and any new FIM token rows) are trained."""
+    from peft import LoraConfig, get_peft_model
+    from transformers.pytorch_utils import Conv1D
+
+    from training.fim import fim_token_ids
+
+    targets = [name.strip() for name in model_args.lora_target_modules.split(",") if name.strip()]
+    fim_ids = fim_token_ids(tokenizer)
+    config = LoraConfig(
+        r=model_args.lora_r,
+        lora_alpha=model_args.lora_alpha,
+        lora_dropout=model_args.lora_dropout,
+        target_modules=targets,
+        # GPT-2's Conv1D stores weights as (in, out), the transpose of nn.Linear.
+        fan_in_fan_out=any(isinstance(m, Conv1D) for m in model.modules()),
+        trainable_token_indices=list(fim_ids) if fim_ids else None,
+        task_type="CAUSAL_LM",
+    )
+    try:
+        model = get_peft_model(model, config)
+    except ValueError as err:
+        raise UserError(f"--lora_target_modules {model_args.lora_target_modules}: {err}") from err
+    model.print_trainable_parameters()
+    return model
+
+
+def context_length(model) -> int:
+    config = model.config
+    return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 1024)
+
+
+def build_datasets(
+    corpus: Corpus, tokenizer, block_size: int, data_args: DataArguments, training_args
+) -> tuple[BlockDataset, BlockDataset]:
+    """Packed training blocks (enough FIM-refreshed passes for max_steps) and validation blocks."""
+    one_pass = pack_documents(corpus.splits["train"], tokenizer, block_size)
+    if len(one_pass) == 0:
+        raise UserError(
+            f"the training split holds fewer than {block_size} tokens; give --data more code "
+            "or a smaller --block_size"
+        )
+    blocks_needed = training_args.max_steps * training_args.train_batch_size
+    blocks_needed *= training_args.gradient_accumulation_steps * training_args.world_size
+    passes = max(1, math.ceil(blocks_needed / len(one_pass))) if training_args.max_steps > 0 else 1
+    seed, rate = training_args.seed, data_args.fim_rate
+    train = (
+        one_pass
+        if rate == 0 and passes == 1
+        else pack_documents(
+            corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed, passes=passes
+        )
+    )
+    validation = pack_documents(
+        corpus.splits["validation"] or corpus.splits["train"][:50],
+        tokenizer,
+        block_size,
+        fim_rate=rate,
+        seed=seed,
+    )
+    validation.blocks = validation.blocks[: data_args.max_eval_blocks]
+    print(
+        f"tokens: train {one_pass.blocks.numel() / 1e6:.2f}M per pass × {passes} passes "
+        f"= {len(train)} blocks of {block_size}; validation {validation.blocks.numel()} tokens"
+    )
+    return train, validation
+
+
+def release_memory() -> None:
+    """Free the training state before saving, so the merged copy fits beside the model."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def hardware_name(training_args) -> str:
+    if training_args.use_cpu or not torch.cuda.is_available():
+        return f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()})"
+    return torch.cuda.get_device_name()
+
+
+def save_final_model(model, tokenizer, model_args: ModelArguments, out_dir: Path) -> None:
+    if model_args.lora and model_args.merge_lora:
+        model = model.merge_and_unload()  # plain weights: serving needs no peft
+    model = model.to(getattr(torch, model_args.save_dtype))
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from transformers import Trainer, default_data_collator
+
+    model_args, data_args, training_args = parse_arguments(argv)
+    out_dir = Path(training_args.output_dir)
+    identity = run_identity(model_args, data_args)
+    resume_from = prepare_output_dir(out_dir, identity, data_args)
+    corpus = load_corpus(data_args.data, CorpusOptions(max_files=data_args.max_files))
+    print("\n".join(corpus.summary.lines()))
+    model, tokenizer = build_model_and_tokenizer(
+        model_args, data_args, corpus, out_dir, resume_from is not None
+    )
+    block_size = data_args.block_size or min(context_length(model), MAX_BLOCK_SIZE)
+    if block_size > context_length(model):
+        raise UserError(f"--block_size {block_size} exceeds the model's context")
+    train, validation = build_datasets(corpus, tokenizer, block_size, data_args, training_args)
+    parameters = sum(p.numel() for p in model.parameters())
+    print(f"model: {parameters / 1e6:.2f}M parameters, block size {block_size}")
+    tokens_per_step = block_size * training_args.train_batch_size * training_args.world_size
+    tokens_per_step *= training_args.gradient_accumulation_steps
+    clock = RunClock(resume_from, tokens_per_step)
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train,
+        eval_dataset=validation,
+        data_collator=default_data_collator,
+        callbacks=[clock],
+    )
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    eval_loss = trainer.evaluate()["eval_loss"]
+    step, log_history = trainer.state.global_step, trainer.state.log_history
+    del trainer
+    release_memory()
+    save_final_model(model, tokenizer, model_args, out_dir)
+    metrics = {
+        "base_model": model_args.base_model,
+        "scratch_preset": model_args.scratch_preset if model_args.base_model == SCRATCH else None,
+        "lora": model_args.lora,
+        "fim_rate": data_args.fim_rate,
+        "parameters": parameters,
+        "block_size": block_size,
+        "steps": step,
+        "tokens_seen": step * tokens_per_step,
+        "train_seconds": round(clock.train_seconds, 1),
+        "wall_seconds_this_run": round(time.monotonic() - started, 1),
+        "eval_loss": eval_loss,
+        "eval_perplexity": perplexity(eval_loss),
+        "hardware": hardware_name(training_args),
+        "command": command_line(),
+        "data": corpus.summary.as_dict(),
+        "clock": clock.history,
+    }
+    write_outputs(out_dir, metrics, log_history, title=f"{out_dir.name}: loss")
+    print(
+        f"saved {out_dir}: validation loss {eval_loss:.3f} (perplexity {perplexity(eval_loss):.2f})"
+        f", {metrics['tokens_seen'] / 1e6:.1f}M tokens in {clock.train_seconds / 60:.1f} min"
+    )
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,57 @@
+"""Tokenise documents, join them with EOS and cut the stream into equal blocks (as run_clm.py).
+
+Packing wastes no compute on padding: every position of every block is a real next-token target.
+A document may span two blocks; the EOS between documents tells the model where one ends.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from training.fim import fim_transform
+
+
+class BlockDataset(Dataset):
+    """Fixed-length token blocks; each item is a causal-LM example (labels = inputs)."""
+
+    def __init__(self, blocks: torch.Tensor) -> None:
+        self.blocks = blocks
+
+    def __len__(self) -> int:
+        return self.blocks.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        block = self.blocks[index]
+        return {"input_ids": block, "labels": block}
+
+
+def pack_documents(
+    documents: Sequence[str],
+    tokenizer,
+    block_size: int,
+    *,
+    fim_rate: float = 0.0,
+    seed: int = 0,
+    passes: int = 1,
+) -> BlockDataset:
+    """`passes` shuffled copies of `documents`, each with fresh FIM cuts, packed into blocks.
+
+    More than one pass gives a multi-epoch run new FIM examples every epoch instead of the same
+    cuts again. A trailing partial block is dropped.
+    """
+    rng = random.Random(seed)
+    stream: list[int] = []
+    for _ in range(passes):
+        order = list(documents)
+        rng.shuffle(order)
+        texts = [fim_transform(text, rng, fim_rate) for text in order]
+        for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
+            stream.extend(ids)
+            stream.append(tokenizer.eos_token_id)
+    usable = len(stream) // block_size * block_size
+    blocks = torch.tensor(stream[:usable], dtype=torch.long).view(-1, block_size)
+    return BlockDataset(blocks)

@@ -320,6 +320,19 @@ async function main() {
     await runCommand(page, 'nanopilot: Toggle Completions');
     await statusBarSays(page, 'nanopilot: ready', 10_000);
     step(`ghost text: ${JSON.stringify(await waitForGhostText(page, second.expected))}`);
+
+    step('pointing nanopilot.pythonPath at a missing interpreter: one notification, no restarts');
+    mkdirSync(path.join(dirs.workspace, '.vscode'));
+    writeFileSync(
+      path.join(dirs.workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'nanopilot.pythonPath': '/nonexistent/python3' }),
+    );
+    await statusBarSays(page, 'nanopilot: error', 20_000);
+    const toast = page.locator('.notification-toast', { hasText: 'Python was not found' });
+    await toast.first().waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(2000); // a restart loop would add more
+    const toasts = await page.locator('.notification-toast', { hasText: 'nanopilot' }).count();
+    if (toasts !== 1) throw new Error(`expected one nanopilot notification, saw ${toasts}`);
     step('passed');
   } catch (error) {
     if (page) await page.screenshot({ path: path.join(out, 'failure.png') }).catch(() => {});

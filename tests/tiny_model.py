@@ -3,8 +3,10 @@
 Tests need a model that goes through exactly the loading code a real one does
 (`AutoTokenizer` / `AutoModelForCausalLM` on a `save_pretrained` directory) and that completes
 code *predictably*. `build_tiny_model` trains both on `FUNCTIONS`, eight small Python functions,
-until greedy decoding reproduces them: given any function's first line (e.g. "def add(a, b):"),
-plain `model.generate` writes the rest of that function ("\n    return a + b\n") and then eos.
+alone and as "files" of all eight in random order, until greedy decoding reproduces them: given
+a function's first line (e.g. "def add(a, b):") at the start of a document or after one to a few
+other corpus functions, plain `model.generate` writes the rest of that function
+("\n    return a + b\n") and then eos. After all seven others it sometimes goes astray.
 
 A prompt that ends in indentation ("def add(a, b):\n    ") is tokenised unlike the training text
 ("\n   " + " return"), so raw generation from it is unreliable; the server's engine heals that
@@ -80,14 +82,23 @@ def _train_tokenizer(vocab_size: int, fim: bool) -> PreTrainedTokenizerFast:
 
 
 def _fim_example(function: str, rng: random.Random) -> str:
-    """Split one function at two random character positions into prefix-suffix-middle order."""
-    i, j = sorted(rng.sample(range(len(function) + 1), 2))
+    """Split one function into prefix-suffix-middle order at a random cursor.
+
+    The middle runs to the end of the cursor's line, as the server asks for, or (one time in
+    two) to a second random point.
+    """
+    i = rng.randrange(len(function))
+    line_end = function.find("\n", i)
+    j = line_end if rng.random() < 0.5 else rng.randrange(i, len(function) + 1)
     prefix, middle, suffix = function[:i], function[i:j], function[j:]
     return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}{middle}{EOS}"
 
 
 def _training_texts(fim: bool, rng: random.Random) -> list[str]:
+    # Single functions, and whole "files" of them in random order, so that a function
+    # completes the same whatever precedes it.
     texts = [function + EOS for function in FUNCTIONS]
+    texts += ["\n".join(rng.sample(FUNCTIONS, len(FUNCTIONS))) + EOS for _ in range(2)]
     if fim:
         texts += [_fim_example(function, rng) for function in FUNCTIONS for _ in range(3)]
     return texts
@@ -101,7 +112,7 @@ def build_tiny_model(
     n_embd: int = 64,
     n_positions: int = 256,
     vocab_size: int = 400,
-    steps: int = 200,
+    steps: int = 300,
     seed: int = 0,
 ) -> Path:
     """Train the tokenizer and the model, save both to `out_dir` with `save_pretrained`.

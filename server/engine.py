@@ -1,0 +1,147 @@
+"""The completion engine: model directory in, suggestion text out.
+
+The one code path from (text before the cursor, text after it) to the suggestion, shared by the
+language server, its demo and `training.evaluate`, so that what is measured is what is served:
+
+    prompt.py (truncate, FIM, heal) -> generation.py (kv_cache.py, sampling.py, stopping.py)
+        -> postprocess/ (ordered pure rules)
+
+A lock around the model makes it safe to call from several threads (one at a time runs).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from server.generation import Cancelled, GenerationSettings, TokenGenerator
+from server.healing import MAX_HEALED_TOKENS, HealingIndex
+from server.kv_cache import PrefixKVCache
+from server.postprocess import EditContext, postprocess
+from server.prompt import PromptBuilder
+from server.stopping import stop_rule
+from training.devices import resolve_device
+from training.errors import UserError
+from training.fim import fim_token_ids
+
+__all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
+
+CREATE_HINT = (
+    "train one with `python -m training.finetune` (see the README) or pass --model DIR "
+    "with a directory saved by it"
+)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str  # the suggestion, post-processed; "" when nothing useful
+    raw: str  # what the model generated, before post-processing
+    prompt_tokens: int
+    reused_tokens: int
+    new_tokens: int
+    seconds: float
+
+
+def _load(model_dir: Path, device: torch.device):
+    if not (model_dir / "config.json").is_file():
+        raise UserError(f"no model in {model_dir} (config.json is missing); {CREATE_HINT}")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(
+            model_dir,
+            local_files_only=True,
+            dtype=torch.float32 if device.type == "cpu" else "auto",
+        )
+    except Exception as err:  # any unreadable file: the message names what is wrong
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"cannot load the model in {model_dir}: {reason}; {CREATE_HINT}") from err
+    if getattr(tokenizer, "backend_tokenizer", None) is None:
+        raise UserError(f"the tokenizer in {model_dir} is not a fast (tokenizers) tokenizer")
+    return tokenizer, model.to(device).eval()
+
+
+class CompletionEngine:
+    def __init__(self, model, tokenizer, device: torch.device, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self.device = device
+        self._lock = threading.Lock()
+        self._context_window = int(getattr(model.config, "max_position_embeddings", 1024))
+        backend = tokenizer.backend_tokenizer
+        backend.encode_special_tokens = True  # "<fim_middle>" typed in a file is just text
+        vocab_size = max(len(tokenizer), model.get_output_embeddings().weight.shape[0])
+        token_texts = backend.decode_batch(
+            [[token_id] for token_id in range(vocab_size)], skip_special_tokens=False
+        )
+        special_ids = frozenset(tokenizer.all_special_ids)
+        fim = fim_token_ids(tokenizer)
+        self.is_fim = fim is not None
+        eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        self._prompts = PromptBuilder(
+            lambda text: backend.encode(text, add_special_tokens=False).ids,
+            token_texts,
+            special_ids,
+            fim,
+            start_id=eos,
+        )
+        self._generator = TokenGenerator(
+            PrefixKVCache(model, device),
+            lambda ids: backend.decode(ids, skip_special_tokens=False),
+            token_texts,
+            HealingIndex(token_texts, special_ids),
+            stop_ids=special_ids | {eos},
+        )
+
+    @classmethod
+    def load(cls, model_dir: str | Path, device: str = "auto") -> CompletionEngine:
+        """Load a `save_pretrained` directory. UserError when it is missing or unreadable."""
+        model_dir = Path(model_dir)
+        resolved = resolve_device(device)
+        tokenizer, model = _load(model_dir, resolved)
+        return cls(model, tokenizer, resolved, model_dir)
+
+    def prompt_budget(self, settings: GenerationSettings) -> int:
+        """Prompt tokens that leave room for the new tokens in the model's context window."""
+        room = self._context_window - settings.max_new_tokens - MAX_HEALED_TOKENS
+        if settings.context_tokens is not None:
+            room = min(room, settings.context_tokens)
+        return max(room, 4)
+
+    def complete_detailed(
+        self,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Completion:
+        """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`."""
+        started = time.perf_counter()
+        ctx = EditContext(prefix, suffix, settings.multiline)
+        with self._lock:
+            prompt = self._prompts.build(prefix, suffix, self.prompt_budget(settings))
+            generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)
+        return Completion(
+            text=postprocess(generated.text, ctx),
+            raw=generated.text,
+            prompt_tokens=generated.prompt_tokens,
+            reused_tokens=generated.reused_tokens,
+            new_tokens=generated.new_tokens,
+            seconds=time.perf_counter() - started,
+        )
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> str:
+        """The suggestion to show at the cursor between `prefix` and `suffix` ("" if none)."""
+        return self.complete_detailed(prefix, suffix, settings, cancelled=cancelled).text

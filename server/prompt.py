@@ -1,0 +1,80 @@
+"""The prompt: prefix (and suffix for a FIM model) as token ids that fit the context window.
+
+Truncation keeps the text nearest the cursor: the end of the prefix and the start of the suffix.
+It drops in coarse steps (a quarter of the budget at a time) rather than exactly what overflows,
+so that while the user types, consecutive prompts keep the same start and the key/value cache
+of the previous prompt stays reusable (see kv_cache.py). The last token boundary is healed
+(healing.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.healing import back_off
+from training.fim import FimTokenIds
+
+# Generous characters per token, to cut a huge document before tokenising it.
+MAX_CHARS_PER_TOKEN = 8
+# For a FIM model: the share of the prompt budget the suffix may take.
+SUFFIX_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Prompt:
+    ids: list[int]
+    healed: str  # text backed off the prefix's end; the generation must begin with it
+
+
+def coarse_cut(length: int, keep: int) -> int:
+    """How many items to drop from the start so at most `keep` remain, rounded up to keep // 4."""
+    excess = length - keep
+    if excess <= 0:
+        return 0
+    step = max(keep // 4, 1)
+    return -(-excess // step) * step
+
+
+class PromptBuilder:
+    def __init__(
+        self,
+        encode,
+        token_texts: list[str],
+        special_ids: frozenset[int],
+        fim: FimTokenIds | None,
+        start_id: int,
+    ) -> None:
+        """`encode(text) -> ids` must treat special-token names in the text as plain text."""
+        self._encode = encode
+        self._token_texts = token_texts
+        self._special_ids = special_ids
+        self._fim = fim
+        self._start_id = start_id
+
+    def _prefix_ids(self, prefix: str, budget: int) -> list[int]:
+        start = coarse_cut(len(prefix), budget * MAX_CHARS_PER_TOKEN)
+        if start:
+            line_start = prefix.find("\n", start)
+            start = line_start + 1 if line_start >= 0 else start
+        ids = self._encode(prefix[start:])
+        return ids[coarse_cut(len(ids), budget) :]
+
+    def _suffix_ids(self, suffix: str, budget: int) -> list[int]:
+        return self._encode(suffix[: budget * MAX_CHARS_PER_TOKEN])[:budget]
+
+    def build(self, prefix: str, suffix: str, budget: int) -> Prompt:
+        """A prompt of at most `budget` tokens."""
+        if self._fim is None:
+            ids, healed = back_off(
+                self._prefix_ids(prefix, budget), self._token_texts, self._special_ids
+            )
+            return Prompt(ids or [self._start_id], healed)
+        budget -= 3  # the three FIM tokens
+        suffix_ids = self._suffix_ids(suffix, int(budget * SUFFIX_SHARE)) if suffix else []
+        prefix_ids, healed = back_off(
+            self._prefix_ids(prefix, budget - len(suffix_ids)),
+            self._token_texts,
+            self._special_ids,
+        )
+        fim = self._fim
+        return Prompt([fim.prefix, *prefix_ids, fim.suffix, *suffix_ids, fim.middle], healed)

@@ -1,0 +1,170 @@
+"""The completion engine on the tiny real models: prompts, healing, key/value reuse, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from server.engine import Cancelled, CompletionEngine, GenerationSettings
+from server.healing import HealingIndex, back_off
+from server.kv_cache import PrefixKVCache
+from server.prompt import coarse_cut
+from server.sampling import restrict, sample_token
+from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
+from training.errors import UserError
+
+GREEDY = GenerationSettings(temperature=0.0)
+GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline=True, max_new_tokens=64)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir) -> CompletionEngine:
+    return CompletionEngine.load(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def fim_engine(tiny_fim_model_dir) -> CompletionEngine:
+    return CompletionEngine.load(tiny_fim_model_dir, device="cpu")
+
+
+@pytest.mark.parametrize(("prefix", "expected"), RELIABLE_COMPLETIONS.items())
+def test_completes_the_line_after_indentation(engine, prefix, expected):
+    assert not engine.is_fim
+    assert engine.complete(prefix, "\n", GREEDY) == expected
+
+
+@pytest.mark.parametrize(("prefix", "expected"), RELIABLE_COMPLETIONS.items())
+def test_fim_model_completes_with_the_suffix(fim_engine, prefix, expected):
+    assert fim_engine.is_fim
+    assert fim_engine.complete(prefix, "\n", GREEDY) == expected
+
+
+def test_multiline_completes_a_block_and_stops_at_its_end(engine):
+    total = FUNCTIONS[-1]
+    signature = total.split("\n")[0]
+    assert engine.complete(signature, "", GREEDY_BLOCK) == total[len(signature) :].rstrip()
+    single = engine.complete(signature, "", GREEDY)
+    assert single == "\n    result = 0"
+
+
+def test_without_healing_the_indentation_boundary_misleads_the_model(engine, tiny_model_dir):
+    """Why healing exists: plain generation from a prompt ending in indentation goes wrong."""
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    prefix = "def add(a, b):\n    "
+    ids = tokenizer(prefix, return_tensors="pt").input_ids
+    raw = tokenizer.decode(
+        model.generate(ids, max_new_tokens=6, do_sample=False)[0, ids.shape[1] :]
+    )
+    assert not raw.startswith("return a + b")
+    assert engine.complete(prefix, "", GREEDY) == "return a + b"
+
+
+def test_reusing_the_kv_cache_gives_the_same_answers(engine, tiny_model_dir):
+    fresh = CompletionEngine.load(tiny_model_dir, device="cpu")
+    text = FUNCTIONS[-1]
+    first = engine.complete_detailed(text[:30], "", GREEDY)
+    second = engine.complete_detailed(text[:33], "", GREEDY)
+    assert second.reused_tokens > 0
+    assert first.prompt_tokens > 0
+    assert second.text == fresh.complete(text[:33], "", GREEDY)
+
+
+def test_kv_cache_logits_match_a_full_run(tiny_model_dir):
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    cache = PrefixKVCache(model, torch.device("cpu"))
+    first = [5, 6, 7, 8, 9, 10]
+    second = [5, 6, 7, 20, 21]
+    cache.prefill(first)
+    cache.step(11)
+    logits, reused = cache.prefill(second)
+    assert reused == 3
+    assert cache.ids == second
+    with torch.inference_mode():
+        expected = model(torch.tensor([second])).logits[0, -1]
+    torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_identical_prompt_reruns_only_its_last_token(engine):
+    engine.complete_detailed("def square(x):", "", GREEDY)
+    again = engine.complete_detailed("def square(x):", "", GREEDY)
+    assert again.reused_tokens == again.prompt_tokens - 1
+
+
+def test_back_off_removes_split_indentation(tiny_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    texts = [tokenizer.decode([i]) for i in range(len(tokenizer))]
+    ids = tokenizer("def add(a, b):\n    ").input_ids
+    kept, removed = back_off(ids, texts, frozenset(tokenizer.all_special_ids))
+    assert removed == "\n    "
+    assert tokenizer.decode(kept) == "def add(a, b):"
+    index = HealingIndex(texts, frozenset(tokenizer.all_special_ids))
+    allowed = {texts[i] for i in index.allowed("\n    ")}
+    assert "\n   " in allowed  # a proper start of the removed text
+    assert all(t.startswith("\n    ") or "\n    ".startswith(t) for t in allowed)
+
+
+def test_back_off_keeps_multibyte_text_and_special_tokens():
+    texts = ["<eos>", "x", " é", "  "]
+    assert back_off([1, 2], texts, frozenset({0})) == ([1, 2], "")
+    assert back_off([0], texts, frozenset({0})) == ([0], "")
+    assert back_off([1, 3], texts, frozenset({0})) == ([1], "  ")
+
+
+def test_coarse_cut_changes_rarely_while_typing():
+    assert coarse_cut(90, 100) == 0
+    cuts = {coarse_cut(length, 100) for length in range(101, 125)}
+    assert cuts == {25}
+    assert all(length - coarse_cut(length, 100) <= 100 for length in range(0, 1000))
+
+
+def test_long_document_prompt_fits_the_budget(engine):
+    prefix = "\n".join(FUNCTIONS) * 3000 + "def add(a, b):\n    "  # about 1 MB
+    assert len(prefix) > 1_000_000
+    settings = GenerationSettings(temperature=0.0, context_tokens=64)
+    result = engine.complete_detailed(prefix, "", settings)
+    assert 0 < result.prompt_tokens <= 64
+    assert result.text.startswith("return")
+
+
+def test_special_token_names_in_the_document_are_plain_text(fim_engine):
+    assert fim_engine.complete("s = '<fim_middle><|endoftext|>'\n", "", GREEDY) is not None
+
+
+def test_sampling_with_temperature(engine):
+    settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline=True)
+    for _ in range(3):
+        assert isinstance(engine.complete("def total(values):\n", "", settings), str)
+
+
+def test_sample_token_respects_top_p_and_restrict():
+    logits = torch.tensor([0.0, 5.0, 1.0, 4.9])
+    assert sample_token(logits, 0.0, 1.0) == 1
+    generator = torch.Generator().manual_seed(0)
+    assert {sample_token(logits, 1.0, 0.01, generator) for _ in range(20)} == {1}
+    assert sample_token(restrict(logits, (2, 3)), 0.0, 1.0) == 3
+
+
+def test_cancelled_generation_raises(engine):
+    with pytest.raises(Cancelled):
+        engine.complete("def add(a, b):", "", GREEDY, cancelled=lambda: True)
+    assert engine.complete("def add(a, b):\n    ", "", GREEDY) == "return a + b"
+
+
+def test_missing_model_dir_says_how_to_create_one(tmp_path):
+    with pytest.raises(UserError, match="training.finetune"):
+        CompletionEngine.load(tmp_path / "nothing", device="cpu")
+
+
+def test_corrupt_model_dir_is_a_user_error(tmp_path, tiny_model_dir):
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(UserError, match="cannot load the model"):
+        CompletionEngine.load(tmp_path, device="cpu")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for item in tiny_model_dir.iterdir():
+        (broken / item.name).write_bytes(item.read_bytes())
+    (broken / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="cannot load the model"):
+        CompletionEngine.load(broken, device="cpu")

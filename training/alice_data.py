@@ -21,6 +21,7 @@ GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/11/pg11.txt"
 CACHE_NAME = "alice-pg11.txt"
 _START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.MULTILINE)
 _END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.MULTILINE)
+_END_LINE = re.compile(r"^End of (the )?Project Gutenberg.*\Z", re.MULTILINE | re.IGNORECASE)
 
 
 def cache_dir() -> Path:
@@ -55,7 +56,7 @@ def strip_gutenberg(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     start, end = _START.search(text), _END.search(text)
     if start and end and start.end() < end.start():
-        text = text[start.end() : end.start()]
+        text = _END_LINE.sub("", text[start.end() : end.start()].strip())
     return text.strip() + "\n"
 
 

@@ -35,7 +35,7 @@ class TrainSettings:
     batch_size: int = 64
     lr: float = 1e-3
     max_iters: int = 5000
-    max_minutes: float | None = None  # a wall-clock budget; the LR schedule then follows time
+    max_minutes: float = 0.0  # a wall-clock budget (0: none); the LR schedule then follows time
     warmup_iters: int = 100
     eval_interval: int = 250
     eval_iters: int = 20
@@ -50,8 +50,8 @@ class TrainSettings:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise ValueError(f"max_minutes must be positive, got {self.max_minutes}")
+        if self.max_minutes < 0:
+            raise ValueError(f"max_minutes must be 0 (no limit) or more, got {self.max_minutes}")
         if self.warmup_iters < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             raise ValueError("warmup_iters and weight_decay must be >= 0, grad_clip > 0")
         if self.dtype not in DTYPE_CHOICES:

@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         train_dataset=train,
         eval_dataset=validation,
         data_collator=default_data_collator,
+        processing_class=tokenizer,  # saved into every checkpoint, so each one loads alone
         callbacks=[clock],
     )
     started = time.monotonic()

@@ -10,8 +10,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from training.errors import UserError
-from training.finetune import main
 from training.fim import fim_token_ids
+from training.finetune import main
 from training.scratch import PRESETS, build_model, train_tokenizer
 
 TINY_RUN = [
@@ -58,10 +58,10 @@ def test_scratch_run_saves_a_loadable_fim_model_with_metrics(tmp_path):
 @pytest.mark.slow
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     out = tmp_path / "resumable"
-    finetune(out, "--base_model", "scratch", "--scratch_preset", "tiny", "--fim_rate", "0")
+    scratch = ("--base_model", "scratch", "--scratch_preset", "tiny", "--fim_rate", "0")
+    finetune(out, *scratch)
     tokenizer_before = (out / "tokenizer.json").read_text()
-    main(["--output_dir", str(out), *TINY_RUN[:-8], "--max_steps", "6", "--base_model", "scratch",
-          "--scratch_preset", "tiny", "--fim_rate", "0", "--resume", "--disable_tqdm", "true"])  # fmt: skip
+    finetune(out, *scratch, "--max_steps", "6", "--resume")  # the last flag given wins
     metrics = json.loads((out / "training_metrics.json").read_text())
     assert metrics["steps"] == 6
     assert (out / "tokenizer.json").read_text() == tokenizer_before

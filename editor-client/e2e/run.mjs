@@ -7,9 +7,10 @@
 // fresh user-data folder and workspace; open demo.py; wait for the status bar to say "ready"; type
 // the start of a function; wait for the model's ghost text; screenshot it; press Tab and check the
 // saved file; turn completions off with the toggle command and check no ghost text comes; turn them
-// on again and check it comes back (so the "off" check could have failed). Exits 0 on success;
-// on failure writes failure.png and the editor's logs to --out. code-server's whole process tree
-// (extension hosts, the language server) is stopped at the end either way.
+// on again and check it comes back (so the "off" check could have failed); point pythonPath at a
+// missing interpreter and check for exactly one notification. Exits 0 on success. Writes
+// screenshots (and failure.png), the editor's logs and code-server's output to --out.
+// code-server's whole process tree (extension hosts, the language server) is stopped at the end.
 
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -307,6 +308,15 @@ async function main() {
       throw new Error(`demo.py lacks ${JSON.stringify(expectedSource)}:\n${readFileSync(demo, 'utf8')}`);
     });
 
+    step('nanopilot: Show Status: the server counted the accepted suggestion');
+    await runCommand(page, 'nanopilot: Show Status');
+    const report = page.locator('.notification-toast', { hasText: 'state: ready' }).first();
+    await report.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(out, 'show-status.png') });
+    const reportText = await report.innerText();
+    if (!reportText.includes('accepted: 1')) throw new Error(`status without the acceptance: ${reportText}`);
+    await runCommand(page, 'Notifications: Clear All Notifications');
+
     step('turning completions off (nanopilot: Toggle Completions)');
     await runCommand(page, 'nanopilot: Toggle Completions');
     await statusBarSays(page, 'nanopilot: off', 10_000);
@@ -336,12 +346,12 @@ async function main() {
     step('passed');
   } catch (error) {
     if (page) await page.screenshot({ path: path.join(out, 'failure.png') }).catch(() => {});
-    rmSync(path.join(out, 'logs'), { recursive: true, force: true });
-    cpSync(path.join(dirs.userData, 'logs'), path.join(out, 'logs'), { recursive: true });
-    writeFileSync(path.join(out, 'code-server.log'), codeServer.log());
     throw error;
   } finally {
     await browser?.close().catch(() => {});
+    rmSync(path.join(out, 'logs'), { recursive: true, force: true });
+    cpSync(path.join(dirs.userData, 'logs'), path.join(out, 'logs'), { recursive: true });
+    writeFileSync(path.join(out, 'code-server.log'), codeServer.log());
     const stopped = await stopTree(codeServer.child.pid);
     step(`stopped code-server and its ${stopped - 1} child processes`);
     rmSync(root, { recursive: true, force: true });

@@ -35,6 +35,7 @@ import {
   type ServerSettings,
   toServerSettings,
 } from './settings';
+import { stateFromReport } from './status';
 import type { StatusBar } from './statusBar';
 import { formatStatusReport } from './statusReport';
 
@@ -106,21 +107,14 @@ export class ServerController implements vscode.Disposable {
   }
 
   async showStatus(): Promise<void> {
-    if (!this.client?.isRunning()) {
+    const report = await this.serverStatus();
+    if (report === undefined) {
       void vscode.window.showWarningMessage('nanopilot: the server is not running.');
       return;
     }
-    const result: unknown = await this.client.sendRequest(ExecuteCommandRequest.type, {
-      command: SERVER_STATUS_COMMAND,
-      arguments: [],
-    });
-    const lines = formatStatusReport(result);
-    this.log.info(`status:\n  ${lines.join('\n  ')}`);
-    const choice = await vscode.window.showInformationMessage(
-      `nanopilot: ${lines.join(' · ')}`,
-      'Show Log',
-    );
-    if (choice === 'Show Log') {
+    this.log.info(`status:\n  ${formatStatusReport(report).join('\n  ')}`);
+    const summary = formatStatusReport(report, false).join(' · ');
+    if ((await vscode.window.showInformationMessage(`nanopilot: ${summary}`, 'Show Log')) === 'Show Log') {
       this.showLog();
     }
   }
@@ -236,9 +230,31 @@ export class ServerController implements vscode.Disposable {
     return client;
   }
 
+  /** The server's `nanopilot.status` answer; undefined when it is not running. */
+  private async serverStatus(): Promise<unknown> {
+    if (!this.client?.isRunning()) {
+      return undefined;
+    }
+    return this.client.sendRequest(ExecuteCommandRequest.type, {
+      command: SERVER_STATUS_COMMAND,
+      arguments: [],
+    });
+  }
+
+  /** Loading ended, well or not (a missing model): the server's status says which. */
+  private async settleAfterLoading(message: string | undefined): Promise<void> {
+    let report: unknown;
+    try {
+      report = await this.serverStatus();
+    } catch (error) {
+      this.log.warn(`nanopilot.status failed: ${errorMessage(error)}`);
+    }
+    this.statusBar.setState(stateFromReport(report, message));
+  }
+
   private onProgress(value: ProgressValue): void {
     if (value.kind === 'end') {
-      this.statusBar.setState({ kind: 'ready', detail: value.message });
+      void this.settleAfterLoading(value.message);
       return;
     }
     const title = value.kind === 'begin' ? value.title : undefined;

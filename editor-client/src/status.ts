@@ -84,3 +84,20 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
       };
   }
 }
+
+/**
+ * The state after the model finished loading, from the server's `nanopilot.status` answer
+ * (`state` is "ready", "no model", "loading" or "disabled"); `detail` is the progress end message.
+ */
+export function stateFromReport(report: unknown, detail?: string): ServerState {
+  const fields = (report !== null && typeof report === 'object' ? report : {}) as Record<string, unknown>;
+  const error = typeof fields.error === 'string' ? fields.error : undefined;
+  switch (fields.state) {
+    case 'no model':
+      return { kind: 'error', message: `No model: ${error ?? detail ?? 'see the log'}` };
+    case 'loading':
+      return { kind: 'loading', message: detail };
+    default:
+      return { kind: 'ready', detail };
+  }
+}

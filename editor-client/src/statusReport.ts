@@ -26,22 +26,30 @@ function formatValue(key: string, value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function flatten(value: Record<string, unknown>, prefix: string, lines: string[]): void {
+function flatten(
+  value: Record<string, unknown>,
+  prefix: string,
+  nested: boolean,
+  lines: string[],
+): void {
   for (const [key, item] of Object.entries(value)) {
     const label = prefix ? `${prefix} ${words(key)}` : words(key);
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      flatten(item as Record<string, unknown>, label, lines);
+      if (nested) {
+        flatten(item as Record<string, unknown>, label, nested, lines);
+      }
     } else {
       lines.push(`${label}: ${formatValue(key, item)}`);
     }
   }
 }
 
-export function formatStatusReport(result: unknown): string[] {
+/** One line per field; `nested: false` leaves out nested objects (for a short summary). */
+export function formatStatusReport(result: unknown, nested = true): string[] {
   if (result === null || typeof result !== 'object' || Array.isArray(result)) {
     return [`status: ${formatValue('status', result)}`];
   }
   const lines: string[] = [];
-  flatten(result as Record<string, unknown>, '', lines);
+  flatten(result as Record<string, unknown>, '', nested, lines);
   return lines;
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { COMMANDS, statusView } from '../status';
+import { COMMANDS, stateFromReport, statusView } from '../status';
 
 describe('statusView', () => {
   it('shows the loading progress', () => {
@@ -36,5 +36,27 @@ describe('statusView', () => {
 
   it('offers a restart when stopped', () => {
     assert.equal(statusView({ kind: 'stopped' }, true).command, COMMANDS.restart);
+  });
+});
+
+describe('stateFromReport', () => {
+  it('is ready when the server says so, with the loading message as detail', () => {
+    assert.deepEqual(stateFromReport({ state: 'ready' }, 'model ready on cpu'), {
+      kind: 'ready',
+      detail: 'model ready on cpu',
+    });
+  });
+
+  it("is an error without a model, with the server's reason", () => {
+    const state = stateFromReport({ state: 'no model', error: 'models/x: no config.json' });
+    assert.deepEqual(state, { kind: 'error', message: 'No model: models/x: no config.json' });
+  });
+
+  it('is still loading while a newer model loads', () => {
+    assert.equal(stateFromReport({ state: 'loading' }).kind, 'loading');
+  });
+
+  it('falls back to ready when the status cannot be read', () => {
+    assert.equal(stateFromReport(undefined, 'done').kind, 'ready');
   });
 });

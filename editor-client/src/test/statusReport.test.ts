@@ -24,6 +24,11 @@ describe('formatStatusReport', () => {
     ]);
   });
 
+  it('leaves nested objects out of the summary', () => {
+    const report = { state: 'ready', settings: { temperature: 0 }, requests: 3 };
+    assert.deepEqual(formatStatusReport(report, false), ['state: ready', 'requests: 3']);
+  });
+
   it('shows an answer that is not an object as it is', () => {
     assert.deepEqual(formatStatusReport('ok'), ['status: ok']);
     assert.deepEqual(formatStatusReport(null), ['status: -']);

@@ -22,18 +22,17 @@ import shutil
 import time
 from pathlib import Path
 
-os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")
+import torch
 
-import torch  # noqa: E402  (after the allocator setting, which torch reads once)
-
-from training.atomic import write_json  # noqa: E402
-from training.base_model import add_fim_tokens, load_base_model  # noqa: E402
-from training.corpus import Corpus, CorpusOptions, load_corpus  # noqa: E402
-from training.errors import UserError, run_cli  # noqa: E402
-from training.finetune_args import SCRATCH, DataArguments, ModelArguments, parse_arguments  # noqa: E402
-from training.finetune_outputs import command_line, perplexity, write_outputs  # noqa: E402
-from training.packing import BlockDataset, pack_documents  # noqa: E402
-from training.run_clock import RunClock  # noqa: E402
+from training.atomic import write_json
+from training.base_model import add_fim_tokens, load_base_model
+from training.corpus import Corpus, CorpusOptions, load_corpus
+from training.errors import UserError, run_cli
+from training.fim import fim_token_ids
+from training.finetune_args import SCRATCH, DataArguments, ModelArguments, parse_arguments
+from training.finetune_outputs import command_line, perplexity, write_outputs
+from training.packing import BlockDataset, pack_documents
+from training.run_clock import RunClock
 
 RUN_CONFIG_FILE = "run_config.json"
 MAX_BLOCK_SIZE = 512
@@ -113,19 +112,17 @@ def build_model_and_tokenizer(
     if fim:
         add_fim_tokens(model, tokenizer)
     if model_args.lora:
-        model = add_lora(model, model_args, tokenizer)
+        fim_ids = fim_token_ids(tokenizer)
+        model = add_lora(model, model_args, list(fim_ids) if fim_ids else None)
     return model, tokenizer
 
 
-def add_lora(model, model_args: ModelArguments, tokenizer):
-    """Wrap `model` in LoRA adapters; only they (and any new FIM token rows) are trained."""
+def add_lora(model, model_args: ModelArguments, new_token_ids: list[int] | None = None):
+    """Wrap `model` in LoRA adapters; only they (and the rows of `new_token_ids`) are trained."""
     from peft import LoraConfig, get_peft_model
     from transformers.pytorch_utils import Conv1D
 
-    from training.fim import fim_token_ids
-
     targets = [name.strip() for name in model_args.lora_target_modules.split(",") if name.strip()]
-    fim_ids = fim_token_ids(tokenizer)
     config = LoraConfig(
         r=model_args.lora_r,
         lora_alpha=model_args.lora_alpha,
@@ -133,7 +130,7 @@ def add_lora(model, model_args: ModelArguments, tokenizer):
         target_modules=targets,
         # GPT-2's Conv1D stores weights as (in, out), the transpose of nn.Linear.
         fan_in_fan_out=any(isinstance(m, Conv1D) for m in model.modules()),
-        trainable_token_indices=list(fim_ids) if fim_ids else None,
+        trainable_token_indices=new_token_ids,
         task_type="CAUSAL_LM",
     )
     try:
@@ -209,6 +206,9 @@ def save_final_model(model, tokenizer, model_args: ModelArguments, out_dir: Path
 def main(argv: list[str] | None = None) -> None:
     from transformers import Trainer, default_data_collator
 
+    # Read by CUDA's caching allocator at its first allocation: fewer out-of-memory errors
+    # from fragmentation when block shapes vary (ignored on CPU).
+    os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")
     model_args, data_args, training_args = parse_arguments(argv)
     out_dir = Path(training_args.output_dir)
     identity = run_identity(model_args, data_args)

@@ -82,10 +82,10 @@ class CompletionEngine:
         fim = fim_token_ids(tokenizer)
         self.is_fim = fim is not None
         eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        healing = HealingIndex(token_texts, special_ids)
         self._prompts = PromptBuilder(
             lambda text: backend.encode(text, add_special_tokens=False).ids,
-            token_texts,
-            special_ids,
+            healing,
             fim,
             start_id=eos,
         )
@@ -93,7 +93,7 @@ class CompletionEngine:
             PrefixKVCache(model, device),
             lambda ids: backend.decode(ids, skip_special_tokens=False),
             token_texts,
-            HealingIndex(token_texts, special_ids),
+            healing,
             stop_ids=special_ids | {eos},
         )
 

@@ -17,32 +17,12 @@ from functools import lru_cache
 MAX_HEALED_TOKENS = 3
 
 
-def back_off(
-    ids: Sequence[int], token_texts: Sequence[str], special_ids: frozenset[int]
-) -> tuple[list[int], str]:
-    """Drop the last token, then any whitespace-only tokens before it (a split indentation).
-
-    Returns the shorter prompt and the removed text. Only ASCII text is healed: a token that is a
-    piece of a multi-byte character cannot be matched by text, so healing stops before it.
-    """
-    kept = list(ids)
-    removed = ""
-    while kept and len(kept) > len(ids) - MAX_HEALED_TOKENS:
-        last = kept[-1]
-        text = token_texts[last]
-        if last in special_ids or not text or not text.isascii():
-            break
-        if removed and not text.isspace():
-            break
-        removed = text + removed
-        kept.pop()
-    return kept, removed
-
-
 class HealingIndex:
-    """Finds the tokens allowed while some removed text is still to be regenerated."""
+    """Which prompt tokens to back off, and which tokens may regenerate the removed text."""
 
     def __init__(self, token_texts: Sequence[str], special_ids: frozenset[int]) -> None:
+        self._token_texts = token_texts
+        self._special_ids = special_ids
         usable = [
             (text, token_id)
             for token_id, text in enumerate(token_texts)
@@ -55,6 +35,32 @@ class HealingIndex:
         for text, token_id in usable:
             self._ids_by_text.setdefault(text, []).append(token_id)
         self.allowed = lru_cache(maxsize=512)(self._allowed)
+
+    def _starts_a_token(self, text: str) -> bool:
+        """Some token begins with `text` (a longer token could cross this boundary)."""
+        index = bisect_left(self._sorted_texts, text)
+        return index < len(self._sorted_texts) and self._sorted_texts[index].startswith(text)
+
+    def back_off(self, ids: Sequence[int]) -> tuple[list[int], str]:
+        """Drop the last token, then the tokens before it while the boundary may be artificial:
+        the earlier token plus the removed text still begins some token (`" re" "t"` is the
+        start of `" return"`), or the earlier token is whitespace (split indentation).
+
+        Returns the shorter prompt and the removed text. Only ASCII text is healed: a token that
+        is a piece of a multi-byte character cannot be matched by text, so healing stops there.
+        """
+        kept = list(ids)
+        removed = ""
+        while kept and len(kept) > len(ids) - MAX_HEALED_TOKENS:
+            last = kept[-1]
+            text = self._token_texts[last]
+            if last in self._special_ids or not text or not text.isascii():
+                break
+            if removed and not (text.isspace() or self._starts_a_token(text + removed)):
+                break
+            removed = text + removed
+            kept.pop()
+        return kept, removed
 
     def _allowed(self, pending: str) -> tuple[int, ...]:
         """Ids of tokens that start with `pending`, or are a proper start of it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.healing import back_off
+from server.healing import HealingIndex
 from training.fim import FimTokenIds
 
 # Generous characters per token, to cut a huge document before tokenising it.
@@ -39,15 +39,13 @@ class PromptBuilder:
     def __init__(
         self,
         encode,
-        token_texts: list[str],
-        special_ids: frozenset[int],
+        healing: HealingIndex,
         fim: FimTokenIds | None,
         start_id: int,
     ) -> None:
         """`encode(text) -> ids` must treat special-token names in the text as plain text."""
         self._encode = encode
-        self._token_texts = token_texts
-        self._special_ids = special_ids
+        self._healing = healing
         self._fim = fim
         self._start_id = start_id
 
@@ -65,16 +63,12 @@ class PromptBuilder:
     def build(self, prefix: str, suffix: str, budget: int) -> Prompt:
         """A prompt of at most `budget` tokens."""
         if self._fim is None:
-            ids, healed = back_off(
-                self._prefix_ids(prefix, budget), self._token_texts, self._special_ids
-            )
+            ids, healed = self._healing.back_off(self._prefix_ids(prefix, budget))
             return Prompt(ids or [self._start_id], healed)
         budget -= 3  # the three FIM tokens
         suffix_ids = self._suffix_ids(suffix, int(budget * SUFFIX_SHARE)) if suffix else []
-        prefix_ids, healed = back_off(
-            self._prefix_ids(prefix, budget - len(suffix_ids)),
-            self._token_texts,
-            self._special_ids,
+        prefix_ids, healed = self._healing.back_off(
+            self._prefix_ids(prefix, budget - len(suffix_ids))
         )
         fim = self._fim
         return Prompt([fim.prefix, *prefix_ids, fim.suffix, *suffix_ids, fim.middle], healed)

@@ -7,7 +7,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from server.engine import Cancelled, CompletionEngine, GenerationSettings
-from server.healing import HealingIndex, back_off
+from server.healing import HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.prompt import coarse_cut
 from server.sampling import restrict, sample_token
@@ -95,21 +95,27 @@ def test_identical_prompt_reruns_only_its_last_token(engine):
 def test_back_off_removes_split_indentation(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     texts = [tokenizer.decode([i]) for i in range(len(tokenizer))]
-    ids = tokenizer("def add(a, b):\n    ").input_ids
-    kept, removed = back_off(ids, texts, frozenset(tokenizer.all_special_ids))
+    index = HealingIndex(texts, frozenset(tokenizer.all_special_ids))
+    kept, removed = index.back_off(tokenizer("def add(a, b):\n    ").input_ids)
     assert removed == "\n    "
     assert tokenizer.decode(kept) == "def add(a, b):"
-    index = HealingIndex(texts, frozenset(tokenizer.all_special_ids))
     allowed = {texts[i] for i in index.allowed("\n    ")}
     assert "\n   " in allowed  # a proper start of the removed text
     assert all(t.startswith("\n    ") or "\n    ".startswith(t) for t in allowed)
 
 
+def test_back_off_joins_a_word_split_across_tokens(engine):
+    assert engine.complete("def add(a, b):\n    ret", "\n", GREEDY) == "urn a + b"
+    assert engine.complete("def add(a, b):\n    return a", "\n", GREEDY) == " + b"
+
+
 def test_back_off_keeps_multibyte_text_and_special_tokens():
-    texts = ["<eos>", "x", " é", "  "]
-    assert back_off([1, 2], texts, frozenset({0})) == ([1, 2], "")
-    assert back_off([0], texts, frozenset({0})) == ([0], "")
-    assert back_off([1, 3], texts, frozenset({0})) == ([1], "  ")
+    index = HealingIndex(["<eos>", "x", " é", "  ", " re", "t", " ret"], frozenset({0}))
+    assert index.back_off([1, 2]) == ([1, 2], "")
+    assert index.back_off([0]) == ([0], "")
+    assert index.back_off([1, 3]) == ([1], "  ")
+    assert index.back_off([1, 4, 5]) == ([1], " ret")
+    assert index.back_off([4, 1]) == ([4], "x")
 
 
 def test_coarse_cut_changes_rarely_while_typing():

@@ -1,0 +1,91 @@
+"""Serving one suggestion request: caches first, then the model in a worker thread.
+
+The event loop never runs the model: generation goes to a single worker thread (one model, one
+key/value cache), so other messages (`didChange`, `$/cancelRequest`, newer requests) are read
+while it runs. A newer request for the same document supersedes an older one: the older one's
+`cancelled()` turns true and its generation stops at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from server.answer_cache import AnswerCache, TypingThrough
+from server.engine import Cancelled, CompletionEngine
+from server.settings import ServerSettings, generation_settings
+from server.stats import ServerStats
+
+logger = logging.getLogger(__name__)
+
+
+class CompletionService:
+    def __init__(self, stats: ServerStats) -> None:
+        self.stats = stats
+        self.answers = AnswerCache()
+        self.typing = TypingThrough()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanopilot-model")
+        self._sequence = itertools.count(1)
+        self._latest: dict[str, int] = {}
+
+    def forget(self, uri: str) -> None:
+        self.typing.forget(uri)
+        self._latest.pop(uri, None)
+
+    def clear(self) -> None:
+        """Forget cached answers (after a model or settings change)."""
+        self.answers = AnswerCache()
+        self.typing = TypingThrough()
+
+    async def suggest(
+        self,
+        engine: CompletionEngine,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        settings: ServerSettings,
+    ) -> str | None:
+        """The suggestion, "" when there is none, None when superseded or cancelled."""
+        started = time.perf_counter()
+        self.stats.requests += 1
+        generation = generation_settings(settings, prefix, suffix)
+        sequence = next(self._sequence)
+        self._latest[uri] = sequence
+
+        answer = self.typing.rest(uri, prefix, suffix)
+        typed_through = answer is not None
+        if typed_through:
+            self.stats.typing_hits += 1
+        else:
+            answer = self.answers.get(prefix, suffix, generation)
+            if answer is not None:
+                self.stats.lru_hits += 1
+        if answer is None:
+            stop = threading.Event()
+
+            def cancelled() -> bool:
+                return stop.is_set() or self._latest.get(uri) != sequence
+
+            job = partial(engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled)
+            try:
+                completion = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+            except asyncio.CancelledError:  # $/cancelRequest: stop the worker too
+                stop.set()
+                self.stats.cancelled += 1
+                raise
+            except Cancelled:
+                self.stats.cancelled += 1
+                return None
+            answer = completion.text
+            self.stats.prompt_tokens += completion.prompt_tokens
+            self.stats.reused_tokens += completion.reused_tokens
+            self.answers.put(prefix, suffix, generation, answer)
+        if not typed_through:
+            self.typing.remember(uri, prefix, suffix, answer)
+        self.stats.record((time.perf_counter() - started) * 1000)
+        return answer

@@ -1,0 +1,271 @@
+"""The language server: LSP messages in, suggestions from the completion engine out.
+
+Handlers stay thin: documents come from pygls' workspace (incremental sync), positions are
+converted by positions.py, settings by settings.py, serving by completion_service.py and the
+model by model_host.py. Everything a handler may meet (unknown document, position past the end,
+no model yet) ends in an empty answer, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from server.completion_service import CompletionService
+from server.model_host import ModelHost
+from server.positions import index_to_column, offset_at
+from server.settings import SECTION, ServerSettings, apply_settings
+from server.stats import ServerStats
+from training.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+STATUS_COMMAND = "nanopilot.status"
+ACCEPTED_COMMAND = "nanopilot.accepted"
+CLIENT_REPLY_SECONDS = 5.0
+WORD_BEFORE_CURSOR = re.compile(r"[A-Za-z0-9_]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cursor:
+    uri: str
+    prefix: str
+    suffix: str
+
+
+class NanopilotServer(LanguageServer):
+    def __init__(self, default_model: Path, settings: ServerSettings) -> None:
+        super().__init__("nanopilot", VERSION)
+        self.default_model = default_model
+        self.settings = settings
+        self.stats = ServerStats()
+        self.host = ModelHost()
+        self.service = CompletionService(self.stats)
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- messages to the user -------------------------------------------------------------
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        logger.log(logging.WARNING if kind <= types.MessageType.Warning else logging.INFO, message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        logger.info(message)
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    # --- settings and the model -----------------------------------------------------------
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.settings.model) if self.settings.model else self.default_model
+
+    def update_settings(self, raw: Any, *, reload: bool) -> None:
+        before = self.settings
+        self.settings, problems = apply_settings(before, raw)
+        for problem in problems:
+            self.show(f"nanopilot: {problem}")
+        if self.settings != before:
+            self.log(f"settings: {dataclasses.asdict(self.settings)}")
+            self.service.clear()
+        changed_model = (self.settings.model, self.settings.device) != (before.model, before.device)
+        if reload and changed_model:
+            self.start_loading()
+
+    async def pull_configuration(self) -> None:
+        """Ask the client for the `nanopilot` section (if it supports workspace/configuration)."""
+        workspace = self.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return
+        params = types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        try:
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(params), CLIENT_REPLY_SECONDS
+            )
+        except Exception as err:  # a client that cannot answer keeps the settings we have
+            logger.warning("workspace/configuration failed: %s", err)
+            return
+        if result:
+            self.update_settings(result[0], reload=True)
+
+    def start_loading(self) -> None:
+        task = asyncio.ensure_future(self._load(self.model_dir, self.settings.device))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _progress_token(self) -> str | None:
+        window = self.client_capabilities.window
+        if not (window and window.work_done_progress):
+            return None
+        token = f"nanopilot-load-{uuid.uuid4()}"
+        try:
+            await asyncio.wait_for(
+                self.work_done_progress.create_async(token), CLIENT_REPLY_SECONDS
+            )
+        except Exception as err:
+            logger.warning("window/workDoneProgress/create failed: %s", err)
+            return None
+        return token
+
+    async def _load(self, model_dir: Path, device: str) -> None:
+        token = await self._progress_token()
+        if token:
+            begin = types.WorkDoneProgressBegin(title="nanopilot", message=f"loading {model_dir}")
+            self.work_done_progress.begin(token, begin)
+        self.log(f"loading model {model_dir} (device {device})")
+        try:
+            engine = await self.host.load(model_dir, device)
+        except UserError as err:
+            self.show(f"nanopilot: {err}", types.MessageType.Error)
+            outcome = "no model: completions are off"
+        else:
+            self.service.clear()
+            kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
+            outcome = f"model ready on {engine.device} ({kind})"
+            self.log(f"{outcome}: {model_dir}")
+        if token:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
+
+    # --- requests --------------------------------------------------------------------------
+
+    def cursor(self, uri: str, position: types.Position) -> Cursor | None:
+        """The text around `position` in an open document; None for an unknown document."""
+        documents = self.workspace.text_documents
+        document = documents.get(uri) or documents.get(unquote(uri))
+        if document is None:
+            return None
+        source = document.source
+        encoding = str(getattr(self.workspace.position_encoding, "value", "utf-16"))
+        offset = offset_at(source, position.line, position.character, encoding)
+        # The model saw "\n" line breaks; a CRLF document is served the same way.
+        prefix = source[:offset].replace("\r\n", "\n")
+        suffix = source[offset:].replace("\r\n", "\n")
+        return Cursor(uri, prefix, suffix)
+
+    async def suggestion(self, uri: str, position: types.Position) -> tuple[Cursor, str] | None:
+        if not self.settings.enable or self.host.engine is None:
+            self.stats.requests += 1
+            return None
+        cursor = self.cursor(uri, position)
+        if cursor is None:
+            self.stats.requests += 1
+            return None
+        text = await self.service.suggest(
+            self.host.engine, uri, cursor.prefix, cursor.suffix, self.settings
+        )
+        return (cursor, text) if text else None
+
+    def status(self) -> dict:
+        engine = self.host.engine
+        if not self.settings.enable:
+            state = "disabled"
+        elif self.host.loading is not None:
+            state = "loading"
+        elif engine is None:
+            state = "no model" if self.host.error else "starting"
+        else:
+            state = "ready"
+        return {
+            "state": state,
+            "model": str(engine.model_dir if engine else self.model_dir),
+            "device": str(engine.device) if engine else None,
+            "fim": engine.is_fim if engine else None,
+            "error": self.host.error,
+            "settings": dataclasses.asdict(self.settings),
+            **self.stats.summary(),
+        }
+
+
+ACCEPTED = types.Command(title="nanopilot: suggestion accepted", command=ACCEPTED_COMMAND)
+
+
+def completion_item(cursor: Cursor, position: types.Position, text: str) -> types.CompletionItem:
+    """A classic completion item: replaces the word before the cursor with word + suggestion, so
+    that clients filtering by the typed word keep it."""
+    line_prefix = cursor.prefix[cursor.prefix.rfind("\n") + 1 :]
+    word = WORD_BEFORE_CURSOR.search(line_prefix).group()
+    column = index_to_column(line_prefix, len(line_prefix))
+    start = types.Position(position.line, column - index_to_column(word, len(word)))
+    end = types.Position(position.line, column)
+    new_text = word + text
+    label = next((line.strip() for line in new_text.split("\n") if line.strip()), new_text)
+    return types.CompletionItem(
+        label=label,
+        kind=types.CompletionItemKind.Text,
+        detail="nanopilot",
+        documentation=new_text,
+        filter_text=new_text,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(range=types.Range(start, end), new_text=new_text),
+        command=ACCEPTED,
+    )
+
+
+def build_server(default_model: Path, settings: ServerSettings | None = None) -> NanopilotServer:
+    server = NanopilotServer(default_model, settings or ServerSettings())
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: NanopilotServer, params: types.InitializeParams) -> None:
+        ls.update_settings(params.initialization_options, reload=False)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: NanopilotServer, params: types.InitializedParams) -> None:
+        await ls.pull_configuration()
+        if ls.host.loading is None and ls.host.engine is None:
+            ls.start_loading()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: NanopilotServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if isinstance(params.settings, dict) and params.settings:
+            ls.update_settings(params.settings, reload=True)
+        else:  # the LSP 3.17 way: the notification only says "ask me"
+            await ls.pull_configuration()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: NanopilotServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.service.forget(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: NanopilotServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        found = await ls.suggestion(params.text_document.uri, params.position)
+        if found is None:
+            return types.InlineCompletionList(items=[])
+        _, text = found
+        here = types.Range(params.position, params.position)
+        item = types.InlineCompletionItem(insert_text=text, range=here, command=ACCEPTED)
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    async def completion(
+        ls: NanopilotServer, params: types.CompletionParams
+    ) -> types.CompletionList:
+        found = await ls.suggestion(params.text_document.uri, params.position)
+        if found is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        cursor, text = found
+        return types.CompletionList(
+            is_incomplete=True, items=[completion_item(cursor, params.position, text)]
+        )
+
+    @server.command(STATUS_COMMAND)
+    def status(ls: NanopilotServer, *args: Any) -> dict:
+        return ls.status()
+
+    @server.command(ACCEPTED_COMMAND)
+    def accepted(ls: NanopilotServer, *args: Any) -> None:
+        ls.stats.accepted += 1
+
+    return server

@@ -1,0 +1,45 @@
+"""The model the server answers with, loaded in the background.
+
+Loading takes seconds; the server must answer meanwhile (empty lists). A newer load replaces an
+older one that is still running; a failed load keeps the engine that was serving, if any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from server.engine import CompletionEngine
+from training.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+class ModelHost:
+    def __init__(self) -> None:
+        self.engine: CompletionEngine | None = None
+        self.loading: Path | None = None  # the directory being loaded
+        self.error: str | None = None
+        self._generation = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.engine is not None
+
+    async def load(self, model_dir: Path, device: str) -> CompletionEngine:
+        """Load in a worker thread. Raises UserError (kept in `error`) when it cannot."""
+        self._generation += 1
+        generation = self._generation
+        self.loading = model_dir
+        try:
+            engine = await asyncio.to_thread(CompletionEngine.load, model_dir, device)
+        except UserError as err:
+            if generation == self._generation:
+                self.error, self.loading = str(err), None
+            raise
+        if generation != self._generation:
+            raise UserError(f"loading {model_dir} was replaced by a newer model setting")
+        self.engine, self.error, self.loading = engine, None, None
+        logger.info("model %s ready on %s", model_dir, engine.device)
+        return engine

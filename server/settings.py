@@ -1,0 +1,131 @@
+"""The `nanopilot` settings: defaults, validation, and what they mean for one request.
+
+Settings arrive from `initializationOptions`, `workspace/configuration` and
+`workspace/didChangeConfiguration`, either as `{"nanopilot": {...}}` or flat. Each value is checked
+alone: a bad one is reported and the previous value kept, the good ones still apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.generation import GenerationSettings
+from server.postprocess.context import EditContext
+from training.devices import DEVICE_CHOICES
+
+SECTION = "nanopilot"
+MULTILINE_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    model: str | None = None  # None: the --model directory (or the shipped default)
+    temperature: float = 0.2
+    top_p: float = 0.95
+    max_new_tokens: int = 48
+    multiline: str = "auto"
+    enable: bool = True
+    device: str = "auto"
+    context_tokens: int = 1024
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number from {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return float(value)
+
+    return check
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices and not (
+            choices == DEVICE_CHOICES and isinstance(value, str) and value.startswith("cuda:")
+        ):
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _model(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be a directory path")
+    return value
+
+
+# Setting name (as editors spell it) -> (field, validator)
+FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "model": ("model", _model),
+    "temperature": ("temperature", _number(0.0, 2.0)),
+    "topP": ("top_p", _number(0.01, 1.0)),
+    "maxNewTokens": ("max_new_tokens", _integer(1, 512)),
+    "multiline": ("multiline", _choice(MULTILINE_MODES)),
+    "enable": ("enable", _boolean),
+    "device": ("device", _choice(DEVICE_CHOICES)),
+    "contextTokens": ("context_tokens", _integer(16, 32768)),
+}
+
+
+def section_of(raw: Any) -> dict[str, Any]:
+    """The nanopilot settings in `{"nanopilot": {...}}` or flat form; {} for anything else."""
+    if not isinstance(raw, dict):
+        return {}
+    nested = raw.get(SECTION)
+    return nested if isinstance(nested, dict) else raw
+
+
+def apply_settings(current: ServerSettings, raw: Any) -> tuple[ServerSettings, list[str]]:
+    """`current` updated with the valid values in `raw`, and one problem line per bad value."""
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in section_of(raw).items():
+        if name not in FIELDS:
+            continue
+        field, check = FIELDS[name]
+        try:
+            changes[field] = check(value)
+        except ValueError as err:
+            kept = getattr(current, field)
+            problems.append(f"nanopilot.{name} = {value!r} {err}; keeping {kept!r}")
+    return dataclasses.replace(current, **changes), problems
+
+
+def wants_multiline(mode: str, ctx: EditContext) -> bool:
+    """Mid-line: one line. `auto`: a block on an empty line or after a block opener (`:`)."""
+    if mode == "never" or ctx.rest_of_line.strip():
+        return False
+    return mode == "always" or not ctx.line_prefix.strip() or ctx.opens_block
+
+
+def generation_settings(settings: ServerSettings, prefix: str, suffix: str) -> GenerationSettings:
+    return GenerationSettings(
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        max_new_tokens=settings.max_new_tokens,
+        multiline=wants_multiline(settings.multiline, EditContext(prefix, suffix)),
+        context_tokens=settings.context_tokens,
+    )

@@ -118,3 +118,27 @@ def test_standard_library_default_leaves_out_test_suites():
     assert "standard library" in corpus.summary.source
     assert corpus.summary.files == 60
     assert corpus.splits["train"]
+
+
+def test_text_file_is_one_source_file(tmp_path):
+    data = tmp_path / "code.txt"
+    data.write_text(MODULE)
+    corpus = load_corpus(str(data), CorpusOptions(validation_percent=0, test_percent=0))
+    assert len(corpus.splits["train"]) == 3
+
+
+def test_parquet_file_with_text_field(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "code.parquet"
+    pq.write_table(pa.table({"text": [MODULE, "def broken(:\n"]}), data)
+    corpus = load_corpus(str(data), CorpusOptions(validation_percent=0, test_percent=0))
+    assert corpus.summary.files == 2
+    assert corpus.summary.unparsable_files == 1
+
+
+def test_unknown_hub_name_offline_fails_in_one_line(monkeypatch):
+    monkeypatch.setattr("training.corpus.hub_reachable", lambda: False)
+    with pytest.raises(UserError, match="hub is unreachable"):
+        load_corpus("someone/python-functions")

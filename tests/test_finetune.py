@@ -120,3 +120,9 @@ def test_base_model_directory_without_tokenizer_is_refused(tmp_path, local_base_
 def test_lora_on_scratch_is_refused(tmp_path):
     with pytest.raises(UserError, match="--lora adapts a pretrained model"):
         finetune(tmp_path / "out", "--base_model", "scratch", "--lora")
+
+
+def test_unreachable_hub_names_the_offline_alternative(tmp_path, monkeypatch):
+    monkeypatch.setattr("training.base_model.hub_reachable", lambda: False)
+    with pytest.raises(UserError, match="hub is unreachable.*--base_model scratch"):
+        finetune(tmp_path / "out", "--base_model", "nanopilot-test/no-such-model")

@@ -1,0 +1,115 @@
+"""`python -m server.demo`: the suggestions the server would show, with their latencies.
+
+Each position is FILE:LINE:COL (1-based, as editors show them). The demo pretends the user is
+typing there: the rest of that line is not written yet, and is shown as "in file" next to the
+suggestion. Suggestions go through the server's own code path (settings -> engine ->
+post-processing), without its answer caches. Without positions it runs a few in examples/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.__main__ import DEFAULT_MODEL
+from training.devices import DEVICE_CHOICES
+from training.errors import UserError, run_cli
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO_ROOT / "examples" / "inventory.py"
+DEFAULT_POSITIONS = [f"{EXAMPLE}:{spot}" for spot in ("17:16", "25:13", "31:5", "39:37", "47:11")]
+
+CONNECT = """\
+Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
+  VS Code  install the extension in editor-client/ (see the README's "Editor setup")
+  Neovim   vim.lsp.start_client({cmd = {"python", "-m", "server"}}) and use <C-x><C-o>
+  Status   workspace/executeCommand nanopilot.status (latency p50/p95, cache hits)"""
+
+
+@dataclass(frozen=True)
+class Spot:
+    label: str
+    prefix: str
+    suffix: str
+    rest_of_line: str
+
+
+def parse_spot(text: str) -> Spot:
+    """FILE:LINE:COL -> the text before the cursor and after the cursor's line."""
+    try:
+        file, line, column = text.rsplit(":", 2)
+        line_number, column_number = int(line), int(column)
+    except ValueError:
+        raise UserError(
+            f"bad position {text!r}; write FILE:LINE:COL, e.g. example.py:3:5"
+        ) from None
+    path = Path(file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    if not 1 <= line_number <= len(lines):
+        raise UserError(f"{text}: the file has {len(lines)} lines")
+    current = lines[line_number - 1]
+    if not 1 <= column_number <= len(current) + 1:
+        raise UserError(f"{text}: line {line_number} has {len(current)} characters")
+    before = "\n".join(lines[: line_number - 1] + [current[: column_number - 1]])
+    after = "\n".join(["", *lines[line_number:]])
+    return Spot(text, before, after, current[column_number - 1 :])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m server.demo", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("positions", nargs="*", help="FILE:LINE:COL (default: spots in examples/)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="torch device")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    parser.add_argument("--multiline", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default: 1)")
+    return parser.parse_args(argv)
+
+
+def show(text: str) -> str:
+    """One line, with newlines visible."""
+    return "|" + text.replace("\n", "⏎") + "|"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    spots = [parse_spot(position) for position in args.positions or DEFAULT_POSITIONS]
+    import torch
+    import transformers
+
+    from server.engine import CompletionEngine
+    from server.settings import ServerSettings, apply_settings, generation_settings
+
+    torch.set_num_threads(max(args.threads, 1))
+    transformers.utils.logging.disable_progress_bar()
+    settings, problems = apply_settings(
+        ServerSettings(), {"temperature": args.temperature, "multiline": args.multiline}
+    )
+    if problems:
+        raise UserError(problems[0])
+    print(f"loading {args.model} ...", file=sys.stderr)
+    engine = CompletionEngine.load(args.model, device=args.device)
+    kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
+    print(f"model {args.model} ({kind}) on {engine.device}\n")
+    engine.complete(spots[0].prefix, spots[0].suffix, generation_settings(settings, "", ""))
+    for spot in spots:
+        result = engine.complete_detailed(
+            spot.prefix, spot.suffix, generation_settings(settings, spot.prefix, spot.suffix)
+        )
+        typed = spot.prefix[spot.prefix.rfind("\n") + 1 :]
+        print(f"{spot.label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
+        print(f"  typed       {show(typed)}")
+        print(f"  suggestion  {show(result.text) if result.text else '(none)'}")
+        print(f"  in file     {show(spot.rest_of_line)}\n")
+    print("(latencies without the server's caches; the first request warmed the model up)")
+    print(CONNECT)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from training import char_trainer
 from training.char_tokenizer import CharTokenizer
 from training.char_trainer import CharTrainer, TrainSettings, configure_optimizer, lr_at
 from training.checkpoint import load_checkpoint
+from training.interrupt import ctrl_c_deferred
 from training.model import GPTConfig, SimpleGPT
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
@@ -80,3 +83,12 @@ def test_time_budget_stops_training_and_evaluates_last(tmp_path) -> None:
     result = tiny_trainer(tmp_path, max_iters=10**7, eval_interval=10**6, max_minutes=0.01).run()
     assert 0 < result.iterations < 10**7
     assert result.history.iters == [0, result.iterations]
+
+
+def test_ctrl_c_waits_for_the_deferred_block_to_finish() -> None:
+    finished = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from training.atomic import write_json
 from training.char_tokenizer import CharTokenizer
 from training.checkpoint import save_checkpoint
+from training.interrupt import ctrl_c_deferred
 from training.model import SimpleGPT
 from training.plotting import save_line_plot
 
@@ -289,8 +290,9 @@ class CharTrainer:
         h.val_loss.append(val_loss)
         tqdm.write(f"iter {self.iteration}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
         if val_loss < h.best_val_loss:
-            h.best_val_loss, h.best_iter = val_loss, self.iteration
-            self.save(wall_s)
+            with ctrl_c_deferred():
+                h.best_val_loss, h.best_iter = val_loss, self.iteration
+                self.save(wall_s)
 
     def _write_report(self, result: TrainResult) -> None:
         h = result.history

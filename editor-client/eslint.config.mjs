@@ -25,7 +25,13 @@ export default tseslint.config(
     files: ['e2e/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: {
       // Node's globals, and the page's `document` inside functions passed to page.evaluate.
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', document: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        fetch: 'readonly',
+        document: 'readonly',
+      },
     },
   },
 );

@@ -13,7 +13,15 @@
 // code-server's whole process tree (extension hosts, the language server) is stopped at the end.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,7 +46,7 @@ for (const name of ['code-server', 'chromium', 'vsix', 'python', 'model', 'out']
   }
 }
 
-/** What the tiny model completes (tests/tiny_model.py RELIABLE_COMPLETIONS), typed as a user would. */
+/** What the tiny model completes (tests/tiny_model.py RELIABLE_COMPLETIONS), typed by a user. */
 const PROMPTS = [
   { typed: 'def add(a, b):\n    ', expected: 'return a + b' },
   { typed: 'def is_even(n):\n    ', expected: 'return n % 2 == 0' },
@@ -131,14 +139,19 @@ async function startCodeServer(dirs, port) {
   const child = spawn(
     args['code-server'],
     [
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
-      '--reconnection-grace-time', '5',
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
+      '--reconnection-grace-time',
+      '5',
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
       dirs.workspace,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -167,7 +180,10 @@ function readGhostText(selector) {
   const outermost = Array.from(document.querySelectorAll(selector)).filter(
     (element) => !element.parentElement?.closest(selector),
   );
-  return outermost.map((element) => element.textContent).join('').replace(/\u00a0/g, ' ');
+  return outermost
+    .map((element) => element.textContent)
+    .join('')
+    .replace(/\u00a0/g, ' ');
 }
 
 /**
@@ -186,7 +202,9 @@ async function waitForGhostText(page, expected, attempts = 8) {
     await triggerInlineSuggestion(page);
   }
   const shown = await ghostText(page);
-  throw new Error(`no ghost text containing ${JSON.stringify(expected)}; on screen: ${JSON.stringify(shown)}`);
+  throw new Error(
+    `no ghost text containing ${JSON.stringify(expected)}; on screen: ${JSON.stringify(shown)}`,
+  );
 }
 
 function ghostText(page) {
@@ -249,13 +267,19 @@ async function main() {
     'nanopilot.modelPath': path.resolve(args.model),
     'nanopilot.temperature': 0,
   };
-  writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  writeFileSync(
+    path.join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify(settings, null, 2),
+  );
 
   step('installing the .vsix');
   await run(args['code-server'], [
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
-    '--install-extension', path.resolve(args.vsix),
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
+    '--install-extension',
+    path.resolve(args.vsix),
   ]);
 
   const port = await freePort();
@@ -285,7 +309,10 @@ async function main() {
     step('opening demo.py (activates the extension, which starts the server)');
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').fill('demo.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'demo.py' }).first().waitFor();
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'demo.py' })
+      .first()
+      .waitFor();
     await page.keyboard.press('Enter');
     await page.locator('.monaco-editor .view-lines').first().waitFor();
 
@@ -305,7 +332,9 @@ async function main() {
     await page.keyboard.press('Control+S');
     const expectedSource = `${first.typed}${first.expected}`;
     await waitFor(() => readFileSync(demo, 'utf8').includes(expectedSource), 10_000).catch(() => {
-      throw new Error(`demo.py lacks ${JSON.stringify(expectedSource)}:\n${readFileSync(demo, 'utf8')}`);
+      throw new Error(
+        `demo.py lacks ${JSON.stringify(expectedSource)}:\n${readFileSync(demo, 'utf8')}`,
+      );
     });
 
     step('nanopilot: Show Status: the server counted the accepted suggestion');
@@ -314,7 +343,8 @@ async function main() {
     await report.waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(out, 'show-status.png') });
     const reportText = await report.innerText();
-    if (!reportText.includes('accepted: 1')) throw new Error(`status without the acceptance: ${reportText}`);
+    if (!reportText.includes('accepted: 1'))
+      throw new Error(`status without the acceptance: ${reportText}`);
     await runCommand(page, 'Notifications: Clear All Notifications');
 
     step('turning completions off (nanopilot: Toggle Completions)');

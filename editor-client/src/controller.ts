@@ -55,7 +55,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class ServerController implements vscode.Disposable {
+export class ServerController {
   private client: ServerClient | undefined;
   /** Whether the current client got past `initialize` since it last (re)started. */
   private initialized = false;
@@ -114,7 +114,8 @@ export class ServerController implements vscode.Disposable {
     }
     this.log.info(`status:\n  ${formatStatusReport(report).join('\n  ')}`);
     const summary = formatStatusReport(report, false).join(' · ');
-    if ((await vscode.window.showInformationMessage(`nanopilot: ${summary}`, 'Show Log')) === 'Show Log') {
+    const choice = await vscode.window.showInformationMessage(`nanopilot: ${summary}`, 'Show Log');
+    if (choice === 'Show Log') {
       this.showLog();
     }
   }
@@ -134,12 +135,10 @@ export class ServerController implements vscode.Disposable {
         .sendNotification(DidChangeConfigurationNotification.type, {
           settings: { [SECTION]: this.serverSettings() },
         })
-        .catch((error: unknown) => this.log.error(`sending settings failed: ${errorMessage(error)}`));
+        .catch((error: unknown) =>
+          this.log.error(`sending settings failed: ${errorMessage(error)}`),
+        );
     }
-  }
-
-  dispose(): void {
-    void this.stop();
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
@@ -271,9 +270,11 @@ export class ServerController implements vscode.Disposable {
       this.log.warn('the server stopped unexpectedly; restarting it');
       return { action: CloseAction.Restart, handled: true };
     }
+    const minutes = this.restarts.windowMs / 60_000;
     this.fail(
-      `nanopilot: the server stopped ${this.restarts.maxRestarts + 1} times in a row and will not ` +
-        'be restarted. See the log, then run "nanopilot: Restart Server".',
+      `nanopilot: the server stopped ${this.restarts.maxRestarts + 1} times in ` +
+        `${minutes} minutes and will not be restarted. ` +
+        'See the log, then run "nanopilot: Restart Server".',
     );
     return { action: CloseAction.DoNotRestart, handled: true };
   }

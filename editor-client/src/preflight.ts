@@ -24,7 +24,7 @@ export type PreflightResult =
   | { ok: false; problem: 'python-missing' | 'server-missing' | 'python-failed'; detail: string };
 
 export interface PreflightOptions {
-  /** Working directory: not the user's workspace, where a folder named `server` could shadow ours. */
+  /** Not the user's workspace: a folder named `server` there would shadow ours. */
   cwd: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
@@ -64,15 +64,19 @@ export function describeProblem(
     case 'python-missing':
       return (
         `nanopilot: Python was not found at "${python}". Set "nanopilot.pythonPath" to the ` +
-        'interpreter of the environment where nanopilot is installed (e.g. /path/to/nanopilot/.venv/bin/python).'
+        'interpreter of the environment where nanopilot is installed ' +
+        '(e.g. /path/to/nanopilot/.venv/bin/python).'
       );
     case 'server-missing':
       return (
         `nanopilot: "${python}" (${result.detail}) cannot import the nanopilot server. ` +
-        'Install it there with `pip install -e /path/to/nanopilot`, or set "nanopilot.pythonPath" ' +
-        'to the interpreter of the environment where it is installed.'
+        'Install it there with `pip install -e /path/to/nanopilot`, or set ' +
+        '"nanopilot.pythonPath" to the interpreter of the environment where it is installed.'
       );
     case 'python-failed':
-      return `nanopilot: "${python}" failed to run (${result.detail}). Check "nanopilot.pythonPath".`;
+      return (
+        `nanopilot: "${python}" failed to run (${result.detail}). ` +
+        'Check "nanopilot.pythonPath".'
+      );
   }
 }

@@ -22,7 +22,12 @@ export class ServerClient extends LanguageClient {
   /** The server's last stderr lines since it was started. */
   readonly stderr: StderrTail;
 
-  constructor(python: string, cwd: string, log: vscode.LogOutputChannel, options: LanguageClientOptions) {
+  constructor(
+    python: string,
+    cwd: string,
+    log: vscode.LogOutputChannel,
+    options: LanguageClientOptions,
+  ) {
     const stderr = new StderrTail();
     const server: Executable = {
       command: python,

@@ -111,7 +111,10 @@ export function toServerSettings(
 }
 
 /** The interpreter to run: a bare name (`python3`) is looked up on PATH, a path is resolved. */
-export function pythonCommand(settings: ExtensionSettings, workspaceFolder: string | undefined): string {
+export function pythonCommand(
+  settings: ExtensionSettings,
+  workspaceFolder: string | undefined,
+): string {
   const value = settings.pythonPath;
   const looksLikePath = value.includes('/') || value.includes('\\') || value.startsWith('~');
   return looksLikePath ? resolveUserPath(value, workspaceFolder) : value;

@@ -90,7 +90,10 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
  * (`state` is "ready", "no model", "loading" or "disabled"); `detail` is the progress end message.
  */
 export function stateFromReport(report: unknown, detail?: string): ServerState {
-  const fields = (report !== null && typeof report === 'object' ? report : {}) as Record<string, unknown>;
+  const fields = (report !== null && typeof report === 'object' ? report : {}) as Record<
+    string,
+    unknown
+  >;
   const error = typeof fields.error === 'string' ? fields.error : undefined;
   switch (fields.state) {
     case 'no model':

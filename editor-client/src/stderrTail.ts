@@ -19,10 +19,11 @@ export class StderrTail {
     this.lines = [];
   }
 
-  /** The most telling line: the last one that is not a traceback frame or a log of shutting down. */
+  /** The most telling line: the last one that is neither blank nor part of a traceback's frames. */
   lastError(): string | undefined {
     const telling = this.lines.filter(
-      (line) => line.trim() !== '' && !/^\s*(File "|Traceback \(most recent call last\))/.test(line),
+      (line) =>
+        line.trim() !== '' && !/^\s*(File "|Traceback \(most recent call last\))/.test(line),
     );
     return telling.at(-1)?.trim();
   }

@@ -35,7 +35,13 @@ describe('readSettings', () => {
 
   it('replaces values of the wrong type with the defaults', () => {
     const settings = readSettings(
-      reader({ pythonPath: '  ', temperature: 'hot', topP: NaN, multiline: 'sometimes', enable: 1 }),
+      reader({
+        pythonPath: '  ',
+        temperature: 'hot',
+        topP: NaN,
+        multiline: 'sometimes',
+        enable: 1,
+      }),
     );
     assert.deepEqual(settings, DEFAULTS);
   });
@@ -72,7 +78,10 @@ describe('toServerSettings', () => {
   });
 
   it('resolves a relative modelPath against the workspace folder', () => {
-    assert.equal(toServerSettings({ ...DEFAULTS, modelPath: 'runs/m' }, '/work').model, '/work/runs/m');
+    assert.equal(
+      toServerSettings({ ...DEFAULTS, modelPath: 'runs/m' }, '/work').model,
+      '/work/runs/m',
+    );
   });
 });
 

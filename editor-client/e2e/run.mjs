@@ -216,8 +216,8 @@ async function runCommand(page, title) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
+  // Click the matching row: Enter would run whichever command the palette ranks first.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
 }
 
 function triggerInlineSuggestion(page) {

@@ -25,7 +25,6 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from training.alice_data import read_text
 from training.char_tokenizer import CharTokenizer
 from training.char_trainer import autocast_dtype, configure_optimizer, get_batch, train_step
 from training.devices import resolve_device
+from training.errors import run_cli
 from training.model import GPTConfig, SimpleGPT
 from training.plotting import save_line_plot
 
@@ -116,6 +116,7 @@ def main() -> int:
     tokenizer = CharTokenizer.from_text(text)
     data = torch.tensor(tokenizer.encode(text))
     config = GPTConfig(vocab_size=tokenizer.vocab_size, **{**model_opts, "bias": True})
+    load_start = os.getloadavg()[0]  # other work on the machine slows both measurements
     print(f"threads {torch.get_num_threads()}, device {device}, autocast {autocast_dtype(device)}")
     times = measure_throughput(config, data, train_opts["batch_size"], args.steps, device)
     tokens = train_opts["batch_size"] * config.block_size  # per step
@@ -148,7 +149,12 @@ def main() -> int:
         (
             "training throughput",
             f"{metrics['tokens_per_s']:,.0f} tok/s",
-            f"{metrics['params']:,} params",
+            f"autocast {metrics['autocast']}",
+        ),
+        (
+            "load average, start / end",
+            f"{load_start:.1f} / {os.getloadavg()[0]:.1f}",
+            f"{os.cpu_count()} cores",
         ),
     ]
     print("\n| measure | value | note |\n| --- | --- | --- |")
@@ -159,4 +165,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -322,4 +322,5 @@ class CharTrainer:
             self.out_dir / PLOT_NAME,
             {"train": (h.iters, h.train_loss), "val": (h.iters, h.val_loss)},
             title=f"SimpleGPT on Alice: best val {h.best_val_loss:.3f} nats/char",
+            ylabel="cross-entropy (nats/char)",
         )

@@ -24,7 +24,7 @@ from server.generation import Cancelled, GenerationSettings, TokenGenerator
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.postprocess import EditContext, postprocess
-from server.prompt import PromptBuilder
+from server.prompt import Prompt, PromptBuilder
 from server.stopping import stop_rule
 from training.devices import resolve_device
 from training.errors import UserError
@@ -112,6 +112,12 @@ class CompletionEngine:
             room = min(room, settings.context_tokens)
         return max(room, 4)
 
+    def prompt_for(
+        self, prefix: str, suffix: str, settings: GenerationSettings, heal: bool = True
+    ) -> Prompt:
+        """The prompt `complete` would run (for measurements that bypass the engine)."""
+        return self._prompts.build(prefix, suffix, self.prompt_budget(settings), heal)
+
     def complete_detailed(
         self,
         prefix: str,
@@ -124,7 +130,7 @@ class CompletionEngine:
         started = time.perf_counter()
         ctx = EditContext(prefix, suffix, settings.multiline)
         with self._lock:
-            prompt = self._prompts.build(prefix, suffix, self.prompt_budget(settings))
+            prompt = self.prompt_for(prefix, suffix, settings)
             generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)
         return Completion(
             text=postprocess(generated.text, ctx),

@@ -16,8 +16,11 @@ from training.fim import FimTokenIds
 
 # Generous characters per token, to cut a huge document before tokenising it.
 MAX_CHARS_PER_TOKEN = 8
-# For a FIM model: the share of the prompt budget the suffix may take.
+# For a FIM model: the share of the prompt budget the suffix may take, and a cap. In the
+# prefix-suffix-middle order every keystroke changes the prefix, so the suffix after it is run
+# again on each request: a short suffix (the next few lines) keeps that cheap.
 SUFFIX_SHARE = 0.25
+MAX_SUFFIX_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -60,15 +63,17 @@ class PromptBuilder:
     def _suffix_ids(self, suffix: str, budget: int) -> list[int]:
         return self._encode(suffix[: budget * MAX_CHARS_PER_TOKEN])[:budget]
 
-    def build(self, prefix: str, suffix: str, budget: int) -> Prompt:
-        """A prompt of at most `budget` tokens."""
+    def _heal(self, ids: list[int], heal: bool) -> tuple[list[int], str]:
+        return self._healing.back_off(ids) if heal else (ids, "")
+
+    def build(self, prefix: str, suffix: str, budget: int, heal: bool = True) -> Prompt:
+        """A prompt of at most `budget` tokens (`heal=False`: the prompt as plainly tokenised)."""
         if self._fim is None:
-            ids, healed = self._healing.back_off(self._prefix_ids(prefix, budget))
+            ids, healed = self._heal(self._prefix_ids(prefix, budget), heal)
             return Prompt(ids or [self._start_id], healed)
         budget -= 3  # the three FIM tokens
-        suffix_ids = self._suffix_ids(suffix, int(budget * SUFFIX_SHARE)) if suffix else []
-        prefix_ids, healed = self._healing.back_off(
-            self._prefix_ids(prefix, budget - len(suffix_ids))
-        )
+        suffix_budget = min(int(budget * SUFFIX_SHARE), MAX_SUFFIX_TOKENS)
+        suffix_ids = self._suffix_ids(suffix, suffix_budget) if suffix else []
+        prefix_ids, healed = self._heal(self._prefix_ids(prefix, budget - len(suffix_ids)), heal)
         fim = self._fim
         return Prompt([fim.prefix, *prefix_ids, fim.suffix, *suffix_ids, fim.middle], healed)

@@ -9,10 +9,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from server.engine import Cancelled, CompletionEngine, GenerationSettings
 from server.healing import HealingIndex
 from server.kv_cache import PrefixKVCache
-from server.prompt import coarse_cut
+from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
 from server.sampling import restrict, sample_token
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
 from training.errors import UserError
+from training.fim import fim_token_ids
 
 GREEDY = GenerationSettings(temperature=0.0)
 GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline=True, max_new_tokens=64)
@@ -174,3 +175,18 @@ def test_corrupt_model_dir_is_a_user_error(tmp_path, tiny_model_dir):
     (broken / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(UserError, match="cannot load the model"):
         CompletionEngine.load(broken, device="cpu")
+
+
+def test_fim_prompt_layout_and_suffix_cap(fim_engine, tiny_fim_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_fim_model_dir)
+    fim = fim_token_ids(tokenizer)
+    suffix = "\n".join(FUNCTIONS) * 20
+    prompt = fim_engine.prompt_for("def add(a, b):\n    ", suffix, GREEDY)
+    assert prompt.ids[0] == fim.prefix and prompt.ids[-1] == fim.middle
+    between = prompt.ids.index(fim.suffix)
+    assert 0 < len(prompt.ids) - between - 2 <= MAX_SUFFIX_TOKENS
+    kept_suffix = tokenizer.decode(prompt.ids[between + 1 : -1])
+    assert suffix.startswith(kept_suffix)
+    assert prompt.healed == "\n    "
+    plain = fim_engine.prompt_for("def add(a, b):\n    ", "", GREEDY, heal=False)
+    assert plain.healed == "" and plain.ids[-2] == fim.suffix

@@ -1,0 +1,318 @@
+"""Completion latency through the real language server vs the naive way, in the same run.
+
+Replays an editing session: a real Python file is opened with a stretch of it missing, and that
+stretch is typed character by character (`didChange` per keystroke; Enter inserts the line
+break and its indentation at once, as an editor's auto-indent does). After each pause (a space,
+`.`, `(`, `,`, `:`, `[`, `=`, a new line) an inline completion request goes out, as an editor's
+debounce would send it. Measured: round-trip latency over LSP (stdio, `python -m server`) with
+all of the server's machinery (key/value cache reuse, typing-through, LRU), and then, on the
+same cursor positions, the naive way: `model.generate` on the full prompt, no caches, the same
+stop rule. Prints a table, saves a PNG plot and a JSON of the figures.
+
+    python benchmarks/latency.py                      # the shipped default model
+    python benchmarks/latency.py --distilgpt2-shaped  # 6 x 768 random weights, same tokenizer
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+from tqdm import tqdm
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from server.__main__ import DEFAULT_MODEL  # noqa: E402
+from server.engine import CompletionEngine  # noqa: E402
+from server.postprocess import EditContext  # noqa: E402
+from server.settings import ServerSettings, generation_settings  # noqa: E402
+from server.stopping import stop_rule  # noqa: E402
+from training.atomic import write_json  # noqa: E402
+from training.errors import UserError, run_cli  # noqa: E402
+from training.plotting import save_line_plot  # noqa: E402
+
+PAUSE_AFTER = set(" .(,:[=")
+URI = "file:///benchmark/session.py"
+SETTINGS = {"temperature": 0.0}  # greedy: both paths then compute the same suggestions
+
+
+@dataclass(frozen=True)
+class Request:
+    prefix: str
+    suffix: str
+    line: int
+    column: int
+
+
+def keystrokes(text: str) -> list[str]:
+    """The chunks an editor inserts: one character, or a line break with its indentation."""
+    chunks: list[str] = []
+    index = 0
+    while index < len(text):
+        if text[index] == "\n":
+            end = index + 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            chunks.append(text[index:end])
+            index = end
+        else:
+            chunks.append(text[index])
+            index += 1
+    return chunks
+
+
+def is_pause(chunk: str) -> bool:
+    return chunk[0] == "\n" or chunk in PAUSE_AFTER
+
+
+def typing_region(text: str, requests: int, start_fraction: float) -> tuple[int, int]:
+    """From a line start near `start_fraction` of the file, as far as `requests` pauses go."""
+    start = text.rfind("\n", 0, int(len(text) * start_fraction)) + 1
+    end, pauses = start, 0
+    for chunk in keystrokes(text[start:]):
+        end += len(chunk)
+        pauses += is_pause(chunk)
+        if pauses == requests:
+            break
+    return start, end
+
+
+def position_of(text: str) -> tuple[int, int]:
+    """The LSP position (UTF-16) at the end of `text`."""
+    line = text.count("\n")
+    last = text[text.rfind("\n") + 1 :]
+    return line, len(last.encode("utf-16-le")) // 2
+
+
+async def wait_until_ready(client: LanguageClient, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="nanopilot.status")
+        )
+        if status["state"] == "ready":
+            return status
+        if status["state"] == "no model" or time.monotonic() > deadline:
+            raise UserError(f"the server has no model: {status['error']}")
+        await asyncio.sleep(0.1)
+
+
+async def replay(
+    model_dir: Path, text: str, start: int, end: int, threads: int
+) -> tuple[list[Request], list[float], dict]:
+    """Type text[start:end] into the server; latency (ms) of each request, and final status."""
+    client = LanguageClient("nanopilot-benchmark", "1")
+    await client.start_io(
+        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads)
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            initialization_options={"nanopilot": SETTINGS},
+        )
+    )
+    client.initialized(types.InitializedParams())
+    await wait_until_ready(client)
+    document = text[:start] + text[end:]
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(URI, "python", 1, document))
+    )
+    requests: list[Request] = []
+    latencies: list[float] = []
+    typed = text[:start]
+    chunks = keystrokes(text[start:end])
+    for version, chunk in enumerate(tqdm(chunks, desc="typing", unit="key"), start=2):
+        line, column = position_of(typed)
+        here = types.Position(line, column)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+                [types.TextDocumentContentChangePartial(range=types.Range(here, here), text=chunk)],
+            )
+        )
+        typed += chunk
+        if not is_pause(chunk):
+            continue
+        line, column = position_of(typed)
+        started = time.perf_counter()
+        await client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(URI),
+                position=types.Position(line, column),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+        requests.append(Request(typed, text[end:], line, column))
+    status = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="nanopilot.status")
+    )
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return requests, latencies, status
+
+
+def naive(model_dir: Path, requests: list[Request]) -> list[float]:
+    """`model.generate` on each full prompt (same window, no healing), no caches across requests."""
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        StoppingCriteria,
+        StoppingCriteriaList,
+    )
+
+    engine = CompletionEngine.load(model_dir, device="cpu")  # for its prompt window only
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    settings = ServerSettings(**{"temperature": 0.0})
+
+    class StopLikeTheServer(StoppingCriteria):
+        def __init__(self, prompt_length: int, ctx: EditContext) -> None:
+            self.prompt_length = prompt_length
+            self.stop = stop_rule(ctx)
+
+        def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
+            text = tokenizer.decode(input_ids[0, self.prompt_length :])
+            return torch.tensor([self.stop(text)])
+
+    latencies = []
+    for request in tqdm(requests, desc="naive generate", unit="request"):
+        started = time.perf_counter()
+        generation = generation_settings(settings, request.prefix, request.suffix)
+        prompt = engine.prompt_for(request.prefix, request.suffix, generation, heal=False)
+        ids = torch.tensor([prompt.ids])
+        ctx = EditContext(request.prefix, request.suffix, generation.multiline)
+        with torch.inference_mode():
+            model.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=generation.max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.eos_token_id,
+                stopping_criteria=StoppingCriteriaList([StopLikeTheServer(ids.shape[1], ctx)]),
+            )
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def distilgpt2_shaped(tokenizer_dir: Path) -> Path:
+    """A GPT-2 of distilGPT2's shape (6 layers x 768) with random weights, built once."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    target = REPO_ROOT / ".cache" / "benchmarks" / f"distilgpt2-shaped-{len(tokenizer)}"
+    if not (target / "config.json").is_file():
+        torch.manual_seed(0)
+        config = GPT2Config(
+            n_layer=6,
+            n_embd=768,
+            n_head=12,
+            n_positions=1024,
+            vocab_size=len(tokenizer),
+            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=tokenizer.eos_token_id,
+        )
+        GPT2LMHeadModel(config).save_pretrained(target)
+        tokenizer.save_pretrained(target)
+    return target
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
+    parser.add_argument(
+        "--distilgpt2-shaped",
+        action="store_true",
+        help="time a random-weight 6 x 768 GPT-2 with --model's tokenizer instead",
+    )
+    parser.add_argument(
+        "--file", type=Path, default=REPO_ROOT / "examples" / "inventory.py", help="file to type"
+    )
+    parser.add_argument("--requests", type=int, default=150, help="completion requests to send")
+    parser.add_argument(
+        "--start", type=float, default=0.3, help="where typing starts, as a fraction of the file"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for both paths")
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT / "benchmarks" / "results", help="plot + JSON here"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not (args.model / "config.json").is_file():
+        raise UserError(f"no model in {args.model}; train one with `python -m training.finetune`")
+    if not args.file.is_file():
+        raise UserError(f"no such file: {args.file}")
+    torch.set_num_threads(max(args.threads, 1))
+    model_dir = distilgpt2_shaped(args.model) if args.distilgpt2_shaped else args.model
+    name = "distilgpt2-shaped" if args.distilgpt2_shaped else args.model.name
+    text = args.file.read_text(encoding="utf-8")
+    start, end = typing_region(text, args.requests, args.start)
+
+    requests, served, status = asyncio.run(replay(model_dir, text, start, end, args.threads))
+    baseline = naive(model_dir, requests)
+
+    served_p50, served_p95 = percentiles(served)
+    naive_p50, naive_p95 = percentiles(baseline)
+    figures = {
+        "model": str(model_dir),
+        "file": str(args.file),
+        "requests": len(requests),
+        "threads": args.threads,
+        "served_ms": {"p50": served_p50, "p95": served_p95},
+        "naive_ms": {"p50": naive_p50, "p95": naive_p95},
+        "speedup_p50": naive_p50 / served_p50,
+        "speedup_p95": naive_p95 / served_p95,
+        "typing_through_hit_rate": status["typingThroughHits"] / max(status["answered"], 1),
+        "lru_hit_rate": status["lruHits"] / max(status["answered"], 1),
+        "kv_reuse_rate": status["kvReuseRate"],
+    }
+    print(f"\n{name}: {len(requests)} requests typing {args.file.name}, {args.threads} thread(s)\n")
+    print("| path                                  | p50 ms | p95 ms |")
+    print("|---------------------------------------|-------:|-------:|")
+    print(f"| nanopilot server (LSP round trip)     | {served_p50:6.1f} | {served_p95:6.1f} |")
+    print(f"| naive `model.generate`, no caches     | {naive_p50:6.1f} | {naive_p95:6.1f} |")
+    print(
+        f"| speed-up (naive / server)             | {figures['speedup_p50']:5.1f}x "
+        f"| {figures['speedup_p95']:5.1f}x |"
+    )
+    print(
+        f"\ncache hits: typing-through {figures['typing_through_hit_rate']:.0%}, "
+        f"LRU {figures['lru_hit_rate']:.0%}; prompt tokens reused from the key/value cache: "
+        f"{figures['kv_reuse_rate']:.0%}"
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    indices = list(range(1, len(requests) + 1))
+    plot = args.out / f"latency-{name}.png"
+    save_line_plot(
+        plot,
+        {"nanopilot server (LSP)": (indices, served), "naive model.generate": (indices, baseline)},
+        title=f"Completion latency while typing ({name}, {args.threads} thread)",
+        xlabel="request during the typing session",
+        ylabel="latency (ms)",
+    )
+    write_json(args.out / f"latency-{name}.json", figures)
+    print(f"plot: {plot}")
+
+
+if __name__ == "__main__":
+    run_cli(main)

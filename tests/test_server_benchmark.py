@@ -1,0 +1,35 @@
+"""benchmarks/latency.py keeps working: its session helpers, and a five-request run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+from tests.conftest import REPO_ROOT
+
+spec = importlib.util.spec_from_file_location("latency", REPO_ROOT / "benchmarks" / "latency.py")
+latency = importlib.util.module_from_spec(spec)
+sys.modules["latency"] = latency  # dataclasses look their module up there
+spec.loader.exec_module(latency)
+
+
+def test_keystrokes_insert_line_breaks_with_their_indentation():
+    assert latency.keystrokes("ab\n    c") == ["a", "b", "\n    ", "c"]
+    assert [latency.is_pause(chunk) for chunk in ["a", " ", "(", "\n  "]] == [0, 1, 1, 1]
+
+
+def test_typing_region_holds_the_requested_pauses():
+    text = "x = 1\n" * 50
+    start, end = latency.typing_region(text, 10, 0.5)
+    assert text[start - 1] == "\n"
+    assert sum(map(latency.is_pause, latency.keystrokes(text[start:end]))) == 10
+
+
+def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
+    latency.main(["--model", str(tiny_model_dir), "--requests", "5", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "naive `model.generate`" in out and "speed-up" in out
+    figures = json.loads((tmp_path / f"latency-{tiny_model_dir.name}.json").read_text())
+    assert figures["requests"] == 5
+    assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0

@@ -61,6 +61,8 @@ GOLDEN = [
     (drop_reclosed_brackets, "f(█)\n", False, "x).strip()", "x).strip()"),
     (trim, "x = █", True, "1  \n  \n\n", "1"),
     (trim, "def f():█", True, "\n    return 1 \n", "\n    return 1"),
+    (trim, "x = █", False, "  1", "1"),
+    (trim, "    █", False, "  x = 1", "  x = 1"),
     (drop_trivial, "x = f(a█", False, "   ", ""),
     (drop_trivial, "x = f(a█", False, ",", ""),
     (drop_trivial, "x = f(a█", False, ")", ")"),

@@ -38,7 +38,7 @@ from training.errors import UserError, run_cli
 from training.model import GPTConfig, SimpleGPT
 
 DEFAULT_OUT = Path("runs/alice")
-CKPT_KEYS = ("model", "config", "vocab", "optimizer", "iteration", "history", "batch_rng")
+CKPT_KEYS = ("model", "config", "vocab", "optimizer", "iteration", "history", "batch_rng", "wall_s")
 
 # Each preset: (model options, training options). Command-line options override them.
 PRESETS: dict[str, tuple[dict, dict]] = {

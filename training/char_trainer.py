@@ -96,6 +96,11 @@ def autocast_dtype(device: torch.device, name: str = "auto") -> torch.dtype | No
     return None
 
 
+def autocast(device: torch.device, amp_dtype: torch.dtype | None) -> torch.autocast:
+    """Autocast to `amp_dtype` on `device`, or a no-op context for plain float32."""
+    return torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype))
+
+
 def configure_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
     """AdamW that decays the matrices of Linear layers, not biases, LayerNorms or embeddings."""
     no_decay = {
@@ -141,7 +146,7 @@ def train_step(
     grad_clip: float,
 ) -> float:
     """One optimisation step; returns the loss. Shared with the benchmark's HF comparison."""
-    with torch.autocast(x.device.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype)):
+    with autocast(x.device, amp_dtype):
         loss = loss_fn(x, y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -165,7 +170,7 @@ def estimate_loss(
     losses = []
     for _ in range(settings.eval_iters):
         x, y = get_batch(data, model.config.block_size, settings.batch_size, generator)
-        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype)):
+        with autocast(device, amp_dtype):
             _, loss = model(x.to(device), y.to(device))
         losses.append(loss.item())
     model.train()

@@ -87,7 +87,8 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
 
 /**
  * The state after the model finished loading, from the server's `nanopilot.status` answer
- * (`state` is "ready", "no model", "loading" or "disabled"); `detail` is the progress end message.
+ * (`state` is "ready", "no model", "loading" or "disabled"; `error` says why the last load failed,
+ * in which case a "ready" server still serves the model it had). `detail` is the progress message.
  */
 export function stateFromReport(report: unknown, detail?: string): ServerState {
   const fields = (report !== null && typeof report === 'object' ? report : {}) as Record<
@@ -101,6 +102,6 @@ export function stateFromReport(report: unknown, detail?: string): ServerState {
     case 'loading':
       return { kind: 'loading', message: detail };
     default:
-      return { kind: 'ready', detail };
+      return { kind: 'ready', detail: error ? `Still the previous model (${error})` : detail };
   }
 }

@@ -52,6 +52,11 @@ describe('stateFromReport', () => {
     assert.deepEqual(state, { kind: 'error', message: 'No model: models/x: no config.json' });
   });
 
+  it('says so when a new model failed to load and the previous one still serves', () => {
+    const state = stateFromReport({ state: 'ready', error: 'no model in /x' }, 'no model');
+    assert.deepEqual(state, { kind: 'ready', detail: 'Still the previous model (no model in /x)' });
+  });
+
   it('is still loading while a newer model loads', () => {
     assert.equal(stateFromReport({ state: 'loading' }).kind, 'loading');
   });

@@ -361,9 +361,9 @@ async function main() {
     await statusBarSays(page, 'nanopilot: ready', 10_000);
     step(`ghost text: ${JSON.stringify(await waitForGhostText(page, second.expected))}`);
 
+    step('pointing nanopilot.pythonPath at a missing interpreter: one notification, no restarts');
     const workspaceSettings = path.join(dirs.workspace, '.vscode', 'settings.json');
     mkdirSync(path.dirname(workspaceSettings));
-    step('pointing nanopilot.pythonPath at a missing interpreter: one notification, no restarts');
     writeFileSync(workspaceSettings, JSON.stringify({ 'nanopilot.pythonPath': '/nonexistent/py' }));
     const toast = page.locator('.notification-toast', { hasText: 'Python was not found' });
     await toast.first().waitFor({ timeout: 20_000 });

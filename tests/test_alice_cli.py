@@ -182,10 +182,17 @@ def test_sample_needs_a_good_checkpoint(tmp_path, capsys, content, expected) -> 
     assert_one_line_error(status, err, expected)
 
 
-def test_sample_rejects_a_foreign_checkpoint(tmp_path, capsys) -> None:
-    torch.save({"weights": torch.zeros(2)}, tmp_path / "ckpt.pt")
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"weights": torch.zeros(2)}, "missing model"),
+        ({**dict.fromkeys(alice.CKPT_KEYS, 0), "model": {}, "config": {}}, "does not fit"),
+    ],
+)
+def test_sample_rejects_a_foreign_checkpoint(tmp_path, capsys, payload, expected) -> None:
+    torch.save(payload, tmp_path / "ckpt.pt")
     status, _, err = run_alice(capsys, "sample", "--out", str(tmp_path))
-    assert_one_line_error(status, err, "missing model")
+    assert_one_line_error(status, err, expected)
 
 
 @pytest.mark.parametrize(

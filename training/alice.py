@@ -17,6 +17,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -149,10 +151,6 @@ def resolve_options(args: argparse.Namespace, vocab_size: int) -> tuple[GPTConfi
         raise UserError(f"{err} (see --help)") from None
 
 
-def load_training_text(text_path: Path | None) -> str:
-    return read_text(text_path if text_path is not None else download_alice())
-
-
 def check_resume(checkpoint: dict, config: GPTConfig, ckpt_path: Path) -> None:
     saved = checkpoint["config"]
     differences = [
@@ -168,7 +166,7 @@ def check_resume(checkpoint: dict, config: GPTConfig, ckpt_path: Path) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    text = load_training_text(args.text)
+    text = read_text(args.text if args.text is not None else download_alice())
     ckpt_path = args.out / CKPT_NAME
     checkpoint = load_checkpoint(ckpt_path, CKPT_KEYS) if args.resume else None
     if checkpoint is None and ckpt_path.exists():
@@ -196,7 +194,8 @@ def train(args: argparse.Namespace) -> int:
     model = SimpleGPT(config)
     trainer = CharTrainer(model, tokenizer, train_data, val_data, settings, device, args.out)
     if checkpoint:
-        trainer.restore(checkpoint)
+        with unusable_checkpoint_is_user_error(ckpt_path):
+            trainer.restore(checkpoint)
         print(f"resuming from iteration {trainer.iteration} of {ckpt_path}")
     print(
         f"SimpleGPT: {model.num_params() / 1e6:.2f} M parameters, {config.n_layer} layers x "
@@ -216,11 +215,26 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def unusable_checkpoint_is_user_error(path: Path) -> Iterator[None]:
+    """A checkpoint that loads but does not fit this code (edited, or from another version)."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise UserError(
+            f"{path} does not fit this version of SimpleGPT ({type(err).__name__}); "
+            "train again into a new --out"
+        ) from None
+
+
 def load_model(out_dir: Path, device: torch.device) -> tuple[SimpleGPT, CharTokenizer]:
-    checkpoint = load_checkpoint(out_dir / CKPT_NAME, CKPT_KEYS)
-    model = SimpleGPT(GPTConfig(**checkpoint["config"]))
-    model.load_state_dict(checkpoint["model"])
-    return model.to(device), CharTokenizer(checkpoint["vocab"])
+    path = out_dir / CKPT_NAME
+    checkpoint = load_checkpoint(path, CKPT_KEYS)
+    with unusable_checkpoint_is_user_error(path):
+        model = SimpleGPT(GPTConfig(**checkpoint["config"]))
+        model.load_state_dict(checkpoint["model"])
+        tokenizer = CharTokenizer(checkpoint["vocab"])
+    return model.to(device), tokenizer
 
 
 def sample(args: argparse.Namespace) -> int:

@@ -31,12 +31,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from transformers import GPT2Config, GPT2LMHeadModel
 
-from training.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, FIM_TOKENS
-
-EOS = "<|endoftext|>"
+from training.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from training.scratch import EOS_TOKEN as EOS
+from training.scratch import train_tokenizer
 
 FUNCTIONS = [
     "def add(a, b):\n    return a + b\n",
@@ -58,27 +57,6 @@ RELIABLE_COMPLETIONS = {
 }
 
 CACHE_ROOT = Path(__file__).resolve().parent.parent / ".cache" / "tiny-models"
-
-
-def _train_tokenizer(vocab_size: int, fim: bool) -> PreTrainedTokenizerFast:
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=[EOS, *(FIM_TOKENS if fim else ())],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator([CORPUS] * 4, trainer=trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        eos_token=EOS,
-        bos_token=EOS,
-        unk_token=EOS,
-        pad_token=EOS,
-        additional_special_tokens=list(FIM_TOKENS) if fim else None,
-    )
 
 
 def _fim_example(function: str, rng: random.Random) -> str:
@@ -140,7 +118,7 @@ def _build(
 ) -> Path:
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    tokenizer = _train_tokenizer(vocab_size, fim)
+    tokenizer = train_tokenizer([CORPUS] * 4, vocab_size, fim)
     config = GPT2Config(
         vocab_size=len(tokenizer),
         n_positions=n_positions,

@@ -32,7 +32,7 @@ def require_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def alice_text_path() -> Path:
     if not ALICE_TEXT.is_file():
-        pytest.fail(f"{ALICE_TEXT} is missing: tests expect ../shared/data/alice.txt beside the repo")
+        pytest.fail(f"{ALICE_TEXT} is missing: tests expect ../shared/data/alice.txt")
     return ALICE_TEXT
 
 

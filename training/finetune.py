@@ -59,7 +59,7 @@ def last_checkpoint(out_dir: Path) -> Path | None:
 def prepare_output_dir(out_dir: Path, identity: dict, data_args: DataArguments) -> Path | None:
     """Check `--output_dir` against this run; return the checkpoint to resume from, if any."""
     config_file = out_dir / RUN_CONFIG_FILE
-    holds_model = (out_dir / "config.json").is_file() or config_file.is_file()
+    holds_model = (out_dir / "config.json").is_file()
     checkpoint = last_checkpoint(out_dir)
     if data_args.resume:
         if checkpoint is None:
@@ -78,7 +78,6 @@ def prepare_output_dir(out_dir: Path, identity: dict, data_args: DataArguments) 
         )
     for old in out_dir.glob("checkpoint-*"):
         shutil.rmtree(old)
-    write_json(config_file, identity)
     return None
 
 
@@ -90,26 +89,30 @@ def read_identity(config_file: Path) -> dict | str:
     return json.loads(config_file.read_text())
 
 
-def build_model_and_tokenizer(
+def scratch_model_and_tokenizer(
     model_args: ModelArguments, data_args: DataArguments, corpus: Corpus, out_dir: Path, resuming
 ):
-    """The model to train and its tokenizer, with FIM tokens when `--fim_rate` > 0."""
-    fim = data_args.fim_rate > 0
-    if model_args.base_model == SCRATCH:
-        from transformers import AutoTokenizer
+    """A new GPT-2 of the preset's size and a BPE trained on the train split (or the saved one)."""
+    from transformers import AutoTokenizer
 
-        from training.scratch import PRESETS, build_model, train_tokenizer
+    from training.scratch import PRESETS, build_model, train_tokenizer
 
-        preset = PRESETS[model_args.scratch_preset]
-        if resuming:  # the tokenizer the checkpoint was trained with, not a new one
-            tokenizer = AutoTokenizer.from_pretrained(out_dir)
-        else:
-            print(f"training a {preset.vocab_size}-token byte-level BPE on the train split")
-            tokenizer = train_tokenizer(corpus.splits["train"], preset.vocab_size, fim)
-            tokenizer.save_pretrained(out_dir)
-        return build_model(preset, tokenizer), tokenizer
+    preset = PRESETS[model_args.scratch_preset]
+    if resuming:  # the tokenizer the checkpoint was trained with, not a new one
+        tokenizer = AutoTokenizer.from_pretrained(out_dir)
+    else:
+        print(f"training a {preset.vocab_size}-token byte-level BPE on the train split")
+        tokenizer = train_tokenizer(
+            corpus.splits["train"], preset.vocab_size, data_args.fim_rate > 0
+        )
+        tokenizer.save_pretrained(out_dir)
+    return build_model(preset, tokenizer), tokenizer
+
+
+def pretrained_model_and_tokenizer(model_args: ModelArguments, data_args: DataArguments):
+    """The base model, with FIM tokens when `--fim_rate` > 0 and LoRA adapters with `--lora`."""
     model, tokenizer = load_base_model(model_args.base_model)
-    if fim:
+    if data_args.fim_rate > 0:
         add_fim_tokens(model, tokenizer)
     if model_args.lora:
         fim_ids = fim_token_ids(tokenizer)
@@ -213,11 +216,14 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = Path(training_args.output_dir)
     identity = run_identity(model_args, data_args)
     resume_from = prepare_output_dir(out_dir, identity, data_args)
+    if model_args.base_model != SCRATCH:  # a missing base model fails before the corpus work
+        model, tokenizer = pretrained_model_and_tokenizer(model_args, data_args)
     corpus = load_corpus(data_args.data, CorpusOptions(max_files=data_args.max_files))
     print("\n".join(corpus.summary.lines()))
-    model, tokenizer = build_model_and_tokenizer(
-        model_args, data_args, corpus, out_dir, resume_from is not None
-    )
+    if model_args.base_model == SCRATCH:
+        model, tokenizer = scratch_model_and_tokenizer(
+            model_args, data_args, corpus, out_dir, resume_from is not None
+        )
     block_size = data_args.block_size or min(context_length(model), MAX_BLOCK_SIZE)
     if block_size > context_length(model):
         raise UserError(f"--block_size {block_size} exceeds the model's context")
@@ -226,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"model: {parameters / 1e6:.2f}M parameters, block size {block_size}")
     tokens_per_step = block_size * training_args.train_batch_size * training_args.world_size
     tokens_per_step *= training_args.gradient_accumulation_steps
+    write_json(out_dir / RUN_CONFIG_FILE, identity)  # from here on, checkpoints belong to it
     clock = RunClock(resume_from, tokens_per_step)
     trainer = Trainer(
         model=model,

@@ -42,7 +42,6 @@ from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
 URI = "file:///benchmark/session.py"
-SETTINGS = {"temperature": 0.0}  # greedy: both paths then compute the same suggestions
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ async def wait_until_ready(client: LanguageClient, timeout: float = 300) -> dict
 
 
 async def replay(
-    model_dir: Path, text: str, start: int, end: int, threads: int
+    model_dir: Path, text: str, start: int, end: int, threads: int, settings: dict
 ) -> tuple[list[Request], list[float], dict]:
     """Type text[start:end] into the server; latency (ms) of each request, and final status."""
     client = LanguageClient("nanopilot-benchmark", "1")
@@ -117,7 +116,7 @@ async def replay(
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
-            initialization_options={"nanopilot": SETTINGS},
+            initialization_options={"nanopilot": settings},
         )
     )
     client.initialized(types.InitializedParams())
@@ -164,7 +163,7 @@ async def replay(
     return requests, latencies, status
 
 
-def naive(model_dir: Path, requests: list[Request]) -> list[float]:
+def naive(model_dir: Path, requests: list[Request], max_new_tokens: int) -> list[float]:
     """`model.generate` on each full prompt (same window, no healing), no caches across requests."""
     from transformers import (
         AutoModelForCausalLM,
@@ -176,7 +175,7 @@ def naive(model_dir: Path, requests: list[Request]) -> list[float]:
     engine = CompletionEngine.load(model_dir, device="cpu")  # for its prompt window only
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    settings = ServerSettings(**{"temperature": 0.0})
+    settings = ServerSettings(temperature=0.0, max_new_tokens=max_new_tokens)
 
     class StopLikeTheServer(StoppingCriteria):
         def __init__(self, prompt_length: int, ctx: EditContext) -> None:
@@ -251,6 +250,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for both paths")
     parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=ServerSettings().max_new_tokens,
+        help="longest suggestion for both paths (random weights never stop early: cap them at "
+        "a trained model's typical suggestion length)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "benchmarks" / "results", help="plot + JSON here"
     )
     return parser.parse_args(argv)
@@ -268,8 +274,12 @@ def main(argv: list[str] | None = None) -> None:
     text = args.file.read_text(encoding="utf-8")
     start, end = typing_region(text, args.requests, args.start)
 
-    requests, served, status = asyncio.run(replay(model_dir, text, start, end, args.threads))
-    baseline = naive(model_dir, requests)
+    # Greedy, so that both paths compute the same suggestions.
+    settings = {"temperature": 0.0, "maxNewTokens": args.max_new_tokens}
+    requests, served, status = asyncio.run(
+        replay(model_dir, text, start, end, args.threads, settings)
+    )
+    baseline = naive(model_dir, requests, args.max_new_tokens)
 
     served_p50, served_p95 = percentiles(served)
     naive_p50, naive_p95 = percentiles(baseline)
@@ -278,6 +288,8 @@ def main(argv: list[str] | None = None) -> None:
         "file": str(args.file),
         "requests": len(requests),
         "threads": args.threads,
+        "max_new_tokens": args.max_new_tokens,
+        "mean_new_tokens_per_generation": status["meanNewTokens"],
         "served_ms": {"p50": served_p50, "p95": served_p95},
         "naive_ms": {"p50": naive_p50, "p95": naive_p95},
         "speedup_p50": naive_p50 / served_p50,
@@ -298,7 +310,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\ncache hits: typing-through {figures['typing_through_hit_rate']:.0%}, "
         f"LRU {figures['lru_hit_rate']:.0%}; prompt tokens reused from the key/value cache: "
-        f"{figures['kv_reuse_rate']:.0%}"
+        f"{figures['kv_reuse_rate']:.0%}; tokens generated per model run: "
+        f"{status['meanNewTokens']:.1f} (at most {args.max_new_tokens})"
     )
     args.out.mkdir(parents=True, exist_ok=True)
     indices = list(range(1, len(requests) + 1))

@@ -84,6 +84,8 @@ class CompletionService:
             answer = completion.text
             self.stats.prompt_tokens += completion.prompt_tokens
             self.stats.reused_tokens += completion.reused_tokens
+            self.stats.generations += 1
+            self.stats.new_tokens += completion.new_tokens
             self.answers.put(prefix, suffix, generation, answer)
         if not typed_through:
             self.typing.remember(uri, prefix, suffix, answer)

@@ -41,6 +41,11 @@ class Cursor:
     uri: str
     prefix: str
     suffix: str
+    position: types.Position  # clamped into the document
+
+    @property
+    def line_prefix(self) -> str:
+        return self.prefix[self.prefix.rfind("\n") + 1 :]
 
 
 class NanopilotServer(LanguageServer):
@@ -149,7 +154,11 @@ class NanopilotServer(LanguageServer):
         # The model saw "\n" line breaks; a CRLF document is served the same way.
         prefix = source[:offset].replace("\r\n", "\n")
         suffix = source[offset:].replace("\r\n", "\n")
-        return Cursor(uri, prefix, suffix)
+        line_prefix = prefix[prefix.rfind("\n") + 1 :]
+        clamped = types.Position(
+            prefix.count("\n"), index_to_column(line_prefix, len(line_prefix), encoding)
+        )
+        return Cursor(uri, prefix, suffix, clamped)
 
     async def suggestion(self, uri: str, position: types.Position) -> tuple[Cursor, str] | None:
         if not self.settings.enable or self.host.engine is None:
@@ -188,14 +197,12 @@ class NanopilotServer(LanguageServer):
 ACCEPTED = types.Command(title="nanopilot: suggestion accepted", command=ACCEPTED_COMMAND)
 
 
-def completion_item(cursor: Cursor, position: types.Position, text: str) -> types.CompletionItem:
+def completion_item(cursor: Cursor, text: str) -> types.CompletionItem:
     """A classic completion item: replaces the word before the cursor with word + suggestion, so
     that clients filtering by the typed word keep it."""
-    line_prefix = cursor.prefix[cursor.prefix.rfind("\n") + 1 :]
-    word = WORD_BEFORE_CURSOR.search(line_prefix).group()
-    column = index_to_column(line_prefix, len(line_prefix))
-    start = types.Position(position.line, column - index_to_column(word, len(word)))
-    end = types.Position(position.line, column)
+    word = WORD_BEFORE_CURSOR.search(cursor.line_prefix).group()
+    end = cursor.position
+    start = types.Position(end.line, end.character - len(word))  # ASCII: 1 unit per character
     new_text = word + text
     label = next((line.strip() for line in new_text.split("\n") if line.strip()), new_text)
     return types.CompletionItem(
@@ -243,8 +250,8 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         found = await ls.suggestion(params.text_document.uri, params.position)
         if found is None:
             return types.InlineCompletionList(items=[])
-        _, text = found
-        here = types.Range(params.position, params.position)
+        cursor, text = found
+        here = types.Range(cursor.position, cursor.position)
         item = types.InlineCompletionItem(insert_text=text, range=here, command=ACCEPTED)
         return types.InlineCompletionList(items=[item])
 
@@ -256,9 +263,7 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         if found is None:
             return types.CompletionList(is_incomplete=True, items=[])
         cursor, text = found
-        return types.CompletionList(
-            is_incomplete=True, items=[completion_item(cursor, params.position, text)]
-        )
+        return types.CompletionList(is_incomplete=True, items=[completion_item(cursor, text)])
 
     @server.command(STATUS_COMMAND)
     def status(ls: NanopilotServer, *args: Any) -> dict:

@@ -24,6 +24,8 @@ class ServerStats:
     accepted: int = 0
     reused_tokens: int = 0
     prompt_tokens: int = 0
+    generations: int = 0  # requests that ran the model to the end
+    new_tokens: int = 0
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
 
     def record(self, milliseconds: float) -> None:
@@ -44,4 +46,5 @@ class ServerStats:
             "lruHits": self.lru_hits,
             "typingThroughHits": self.typing_hits,
             "kvReuseRate": self.reused_tokens / self.prompt_tokens if self.prompt_tokens else 0.0,
+            "meanNewTokens": self.new_tokens / self.generations if self.generations else 0.0,
         }

@@ -236,10 +236,12 @@ async def test_bad_setting_is_reported_and_the_old_value_kept(client):
 
 async def test_bad_inputs_do_not_kill_the_server(client):
     open_document(client, ADD + "\n", "file:///work/bad.py")
-    # Unknown document, positions past the end, a negative line.
+    # An unknown document; positions past the end of a line and of the document.
     assert await inline(client, types.Position(0, 0), "file:///work/never-opened.py") == []
     await inline(client, types.Position(500, 3), "file:///work/bad.py")
-    await inline(client, types.Position(1, 999), "file:///work/bad.py")
+    (item,) = await inline(client, types.Position(1, 999), "file:///work/bad.py")
+    assert item.range.start == types.Position(1, 4)  # clamped to the line's end
+    assert item.insert_text == "return a + b"
     # Malformed messages, sent as raw JSON-RPC: bad params, not JSON, unknown method, stray cancel.
     for body in BAD_MESSAGES:
         send_raw(client, body)

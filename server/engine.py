@@ -48,7 +48,17 @@ class Completion:
     seconds: float
 
 
+# `from_pretrained` builds models under a process-wide "meta device" context: two loads at once in
+# two threads (the server switching models while one still loads) can see each other's context.
+_LOAD_LOCK = threading.Lock()
+
+
 def _load(model_dir: Path, device: torch.device):
+    with _LOAD_LOCK:
+        return _load_unlocked(model_dir, device)
+
+
+def _load_unlocked(model_dir: Path, device: torch.device):
     if not (model_dir / "config.json").is_file():
         raise UserError(f"no model in {model_dir} (config.json is missing); {CREATE_HINT}")
     try:

@@ -21,6 +21,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from server.completion_service import CompletionService
+from server.engine import CompletionEngine
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
 from server.settings import SECTION, ServerSettings, apply_settings
@@ -133,12 +134,19 @@ class NanopilotServer(LanguageServer):
             self.show(f"nanopilot: {err}", types.MessageType.Error)
             outcome = "no model: completions are off"
         else:
+            outcome = self._loaded(model_dir, engine)
+        if token:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
+
+    def _loaded(self, model_dir: Path, engine: CompletionEngine | None) -> str:
+        if engine is None:
+            outcome = f"{model_dir} was replaced by a newer model setting"
+        else:
             self.service.clear()
             kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
             outcome = f"model ready on {engine.device} ({kind})"
-            self.log(f"{outcome}: {model_dir}")
-        if token:
-            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
+        self.log(f"{outcome}: {model_dir}")
+        return outcome
 
     # --- requests --------------------------------------------------------------------------
 

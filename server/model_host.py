@@ -27,8 +27,9 @@ class ModelHost:
     def ready(self) -> bool:
         return self.engine is not None
 
-    async def load(self, model_dir: Path, device: str) -> CompletionEngine:
-        """Load in a worker thread. Raises UserError (kept in `error`) when it cannot."""
+    async def load(self, model_dir: Path, device: str) -> CompletionEngine | None:
+        """Load in a worker thread; None when a newer load replaced this one meanwhile.
+        Raises UserError (kept in `error`) when it cannot."""
         self._generation += 1
         generation = self._generation
         self.loading = model_dir
@@ -39,7 +40,7 @@ class ModelHost:
                 self.error, self.loading = str(err), None
             raise
         if generation != self._generation:
-            raise UserError(f"loading {model_dir} was replaced by a newer model setting")
+            return None
         self.engine, self.error, self.loading = engine, None, None
         logger.info("model %s ready on %s", model_dir, engine.device)
         return engine

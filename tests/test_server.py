@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -316,7 +318,9 @@ async def test_missing_model_stays_up_and_says_what_to_do(tmp_path):
         await client.shutdown_session()
 
 
-async def test_settings_from_workspace_configuration(tiny_model_dir):
+async def test_settings_from_workspace_configuration_and_a_model_switch(
+    tiny_model_dir, tiny_fim_model_dir
+):
     configuration = {"nanopilot": {"temperature": 0, "enable": False}}
     client = await start_server(tiny_model_dir, configuration=configuration, wait_ready=False)
     try:
@@ -324,5 +328,53 @@ async def test_settings_from_workspace_configuration(tiny_model_dir):
         assert current["settings"]["enable"] is False
         open_document(client, ADD)
         assert await inline(client, end_of(ADD)) == []
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"nanopilot": {"enable": True, "model": str(tiny_fim_model_dir)}}
+            )
+        )
+        deadline = time.monotonic() + 120
+        while not (await status(client))["fim"]:
+            assert time.monotonic() < deadline, "the FIM model was never loaded"
+            await asyncio.sleep(0.1)
+        current = await wait_for_state(client, {"ready"})
+        assert current["model"] == str(tiny_fim_model_dir)
+        assert [item.insert_text for item in await inline(client, end_of(ADD))] == ["return a + b"]
     finally:
         await client.shutdown_session()
+
+
+async def test_tcp_transport(tiny_model_dir):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--tcp",
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_model_dir),
+        ]
+    )
+    client = make_test_lsp_client()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await client.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server never listened"
+                await asyncio.sleep(0.2)
+        await client.initialize_session(
+            types.InitializeParams(capabilities=client_capabilities("visual-studio-code"))
+        )
+        assert (await wait_for_state(client, {"ready"}))["state"] == "ready"
+        await client.shutdown_async(None)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

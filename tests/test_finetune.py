@@ -42,7 +42,8 @@ def test_scratch_run_saves_a_loadable_fim_model_with_metrics(tmp_path):
     finetune(out, "--base_model", "scratch", "--scratch_preset", "tiny", "--fim_rate", "0.5")
     model = AutoModelForCausalLM.from_pretrained(out)
     tokenizer = AutoTokenizer.from_pretrained(out)
-    assert fim_token_ids(tokenizer) is not None
+    assert set(fim_token_ids(tokenizer)) <= set(tokenizer.all_special_ids)
+    assert tokenizer.model_max_length == model.config.n_positions
     assert model.config.n_layer == PRESETS["tiny"].n_layer
     assert (out / "model.safetensors").is_file()
     metrics = json.loads((out / "training_metrics.json").read_text())
@@ -74,6 +75,7 @@ def test_local_base_model_gets_fim_tokens_and_resized_embeddings(tmp_path, local
     tokenizer = AutoTokenizer.from_pretrained(out)
     model = AutoModelForCausalLM.from_pretrained(out)
     assert fim_token_ids(tokenizer) is not None
+    assert set(fim_token_ids(tokenizer)) <= set(tokenizer.all_special_ids)  # the server stops
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
 
 

@@ -49,5 +49,6 @@ def load_base_model(name: str):
 def add_fim_tokens(model, tokenizer) -> None:
     """Teach an existing tokenizer the FIM tokens and give the model embeddings for them."""
     if fim_token_ids(tokenizer) is None:
-        tokenizer.add_tokens(list(FIM_TOKENS), special_tokens=True)
+        # Special: never split, and the server stops when the model writes one.
+        tokenizer.add_special_tokens({"additional_special_tokens": list(FIM_TOKENS)})
         model.resize_token_embeddings(len(tokenizer))

@@ -105,6 +105,7 @@ def scratch_model_and_tokenizer(
         tokenizer = train_tokenizer(
             corpus.splits["train"], preset.vocab_size, data_args.fim_rate > 0
         )
+        tokenizer.model_max_length = preset.n_positions
         tokenizer.save_pretrained(out_dir)
     return build_model(preset, tokenizer), tokenizer
 

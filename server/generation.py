@@ -1,7 +1,8 @@
 """The generation loop: prompt in, raw continuation out (before post-processing).
 
 One token at a time on top of `PrefixKVCache`, with healing constraints for the first tokens,
-temperature / top_p sampling, stop tokens, a stop rule on the text, and a cancellation check
+temperature / top_p sampling, stop tokens, a stop rule on the text, a loop detector, and a
+cancellation check
 between tokens so that a superseded request gives the model back quickly.
 """
 
@@ -15,6 +16,7 @@ import torch
 from server.healing import MAX_HEALED_TOKENS, HealingIndex, still_pending
 from server.kv_cache import PrefixKVCache
 from server.prompt import Prompt
+from server.repetition import repeated_tail
 from server.sampling import restrict, sample_token
 
 
@@ -83,9 +85,11 @@ class TokenGenerator:
             output.append(token)
             pending = still_pending(pending, self._token_texts[token])
             if not pending:
-                decoded = self._decode(output)
-                text = decoded[len(prompt.healed) :]
-                if should_stop(text):
+                looping = repeated_tail(output)
+                if looping:
+                    del output[-looping:]
+                text = self._decode(output)[len(prompt.healed) :]
+                if looping or should_stop(text):
                     break
             logits = self._kv.step(token)
         return Generated(text, len(prompt.ids), reused, len(output))

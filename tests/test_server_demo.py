@@ -49,3 +49,11 @@ def test_bad_positions_are_user_errors(tmp_path, monkeypatch, position):
 def test_missing_model_says_how_to_create_one(tmp_path):
     with pytest.raises(UserError, match="training.finetune"):
         main(["--model", str(tmp_path / "none")])
+
+
+def test_demo_on_the_shipped_default_model(capsys):
+    """The README's main job: `bash scripts/demo` runs exactly this on models/default."""
+    main([])
+    out = capsys.readouterr().out
+    assert "(fill-in-the-middle) on cpu" in out
+    assert out.count("suggestion  ") == len(DEFAULT_POSITIONS)

@@ -235,6 +235,12 @@ def distilgpt2_shaped(tokenizer_dir: Path) -> Path:
     return target
 
 
+def relative(path: Path) -> str:
+    """`path` relative to the repository when it is inside it (results are committed)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 def percentiles(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -293,8 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     served_p50, served_p95 = table[SERVED]
     answered = max(status["answered"], 1)
     figures = {
-        "model": str(model_dir),
-        "file": str(args.file),
+        "model": relative(model_dir),
+        "file": relative(args.file),
         "requests": len(requests),
         "threads": args.threads,
         "max_new_tokens": args.max_new_tokens,

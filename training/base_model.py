@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from training.corpus import first_line
+from training.corpus import first_error_line
 from training.errors import UserError
 from training.fim import FIM_TOKENS, fim_token_ids
 from training.hub import hub_reachable
@@ -36,7 +36,7 @@ def load_base_model(name: str):
         model = AutoModelForCausalLM.from_pretrained(name, local_files_only=local_only)
     except (OSError, ValueError) as err:
         offline = local_only and not path.is_dir()
-        reason = "no local copy and the hub is unreachable" if offline else first_line(err)
+        reason = "no local copy and the hub is unreachable" if offline else first_error_line(err)
         raise UserError(
             f"--base_model {name}: could not load it ({reason}); "
             "offline, train a model from scratch with --base_model scratch"

@@ -135,7 +135,7 @@ def read_records(data: str, max_files: int | None) -> list[SourceFile]:
         try:
             dataset = load_dataset(builder, data_files=data, split="train", **extra)
         except Exception as err:
-            raise UserError(f"--data {data}: could not read it ({first_line(err)})") from err
+            raise UserError(f"--data {data}: could not read it ({first_error_line(err)})") from err
     else:
         if not hub_reachable():
             raise UserError(
@@ -147,7 +147,7 @@ def read_records(data: str, max_files: int | None) -> list[SourceFile]:
         except Exception as err:
             raise UserError(
                 f"--data {data}: not a local path, and the hub data set could not be loaded "
-                f"({first_line(err)}); offline, pass a directory of .py files or a data file"
+                f"({first_error_line(err)}); offline, pass a directory of .py files or a data file"
             ) from err
     text_field = next((name for name in TEXT_FIELDS if name in dataset.column_names), None)
     if text_field is None:
@@ -164,7 +164,7 @@ def read_records(data: str, max_files: int | None) -> list[SourceFile]:
     ]
 
 
-def first_line(err: BaseException) -> str:
+def first_error_line(err: BaseException) -> str:
     lines = str(err).strip().splitlines()
     return lines[0] if lines else type(err).__name__
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser, TrainingArguments
 
+from training.corpus import first_error_line
 from training.errors import UserError
 from training.scratch import PRESETS
 
@@ -103,7 +104,7 @@ def parse_arguments(
     try:
         model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
     except ValueError as err:  # TrainingArguments rejects a combination of flags
-        raise UserError(str(err).strip().splitlines()[0]) from err
+        raise UserError(first_error_line(err)) from err
     if not 0.0 <= data_args.fim_rate <= 1.0:
         raise UserError(f"--fim_rate {data_args.fim_rate} is outside [0, 1]; try 0.5")
     if model_args.base_model == SCRATCH and model_args.scratch_preset not in PRESETS:

@@ -19,7 +19,7 @@ from training.errors import UserError, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "inventory.py"
-DEFAULT_POSITIONS = [f"{EXAMPLE}:{spot}" for spot in ("17:16", "25:13", "31:5", "39:37", "47:11")]
+DEFAULT_POSITIONS = [f"{EXAMPLE}:{spot}" for spot in ("17:16", "25:19", "31:5", "39:37", "47:11")]
 
 CONNECT = """\
 Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
             spot.prefix, spot.suffix, generation_settings(settings, spot.prefix, spot.suffix)
         )
         typed = spot.prefix[spot.prefix.rfind("\n") + 1 :]
-        print(f"{spot.label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
+        label = spot.label.removeprefix(f"{REPO_ROOT}/")
+        print(f"{label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
         print(f"  typed       {show(typed)}")
         print(f"  suggestion  {show(result.text) if result.text else '(none)'}")
         print(f"  in file     {show(spot.rest_of_line)}\n")

@@ -11,18 +11,14 @@ against Hugging Face's GPT2LMHeadModel of the same shape.
    it; the best validation loss on the held-out last 10 % of the book is reported in nats/char.
 """
 
-# ruff: noqa: E402 (the OpenMP setting below must come before torch is imported)
 from __future__ import annotations
 
-import os
+import training  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 
-# OpenMP threads that spin while they wait for each other make every torch op several times slower
-# when the cores are shared with other work (13x measured for a tiny model on 2 busy cores);
-# sleeping threads avoid that. libgomp reads this once, when torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
+# isort: split
 import argparse
 import json
+import os
 import shutil
 import statistics
 import time

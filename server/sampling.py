@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from training.model import filter_logits
+
 
 def sample_token(
     logits: torch.Tensor,
@@ -12,15 +14,11 @@ def sample_token(
     generator: torch.Generator | None = None,
 ) -> int:
     """Temperature 0 is greedy. Otherwise sample from the smallest set of most likely tokens
-    whose probabilities add up to `top_p`."""
+    whose probabilities add up to `top_p` (the same filter SimpleGPT.generate uses)."""
     if temperature <= 0:
         return int(torch.argmax(logits))
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
-    if top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs >= top_p
-        sorted_probs[outside] = 0.0
-        probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
+    nucleus = filter_logits(logits.float()[None] / temperature, top_k=None, top_p=top_p)
+    probs = torch.softmax(nucleus, dim=-1)[0]
     return int(torch.multinomial(probs, 1, generator=generator))
 
 

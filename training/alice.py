@@ -5,15 +5,7 @@ python -m training.alice train --preset seed    # the seed's tiny model (a few m
 python -m training.alice sample --prompt "Alice"
 """
 
-# ruff: noqa: E402 (the OpenMP setting below must come before torch is imported)
 from __future__ import annotations
-
-import os
-
-# OpenMP threads that spin while they wait for each other make every torch op several times slower
-# when the cores are shared with other work (13x measured for a tiny model on 2 busy cores);
-# sleeping threads avoid that. libgomp reads this once, when torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import sys

@@ -126,7 +126,8 @@ class CompletionEngine:
         self, prefix: str, suffix: str, settings: GenerationSettings, heal: bool = True
     ) -> Prompt:
         """The prompt `complete` would run (for measurements that bypass the engine)."""
-        return self._prompts.build(prefix, suffix, self.prompt_budget(settings), heal)
+        prompt_suffix = suffix if settings.use_suffix else ""
+        return self._prompts.build(prefix, prompt_suffix, self.prompt_budget(settings), heal)
 
     def complete_detailed(
         self,

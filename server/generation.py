@@ -31,6 +31,8 @@ class GenerationSettings:
     max_new_tokens: int = 48
     multiline: bool = False  # False: stop at the end of the first line
     context_tokens: int | None = None  # prompt budget; None: as much as the model's window allows
+    # Give a FIM model the code after the cursor. Post-processing always sees it either way.
+    use_suffix: bool = True
 
 
 @dataclass(frozen=True)

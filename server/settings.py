@@ -30,6 +30,9 @@ class ServerSettings:
     enable: bool = True
     device: str = "auto"
     context_tokens: int = 1024
+    # Off by default: the shipped model completes lines better from the prefix alone (edit
+    # similarity 28.1 vs 24.6), and without the suffix each keystroke re-runs fewer tokens.
+    use_suffix: bool = False
 
 
 def _number(low: float, high: float) -> Callable[[Any], float]:
@@ -87,6 +90,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "enable": ("enable", _boolean),
     "device": ("device", _choice(DEVICE_CHOICES)),
     "contextTokens": ("context_tokens", _integer(16, 32768)),
+    "useSuffix": ("use_suffix", _boolean),
 }
 
 
@@ -128,4 +132,5 @@ def generation_settings(settings: ServerSettings, prefix: str, suffix: str) -> G
         max_new_tokens=settings.max_new_tokens,
         multiline=wants_multiline(settings.multiline, EditContext(prefix, suffix)),
         context_tokens=settings.context_tokens,
+        use_suffix=settings.use_suffix,
     )

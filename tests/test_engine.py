@@ -191,6 +191,9 @@ def test_fim_prompt_layout_and_suffix_cap(fim_engine, tiny_fim_model_dir):
     assert prompt.healed == "\n    "
     plain = fim_engine.prompt_for("def add(a, b):\n    ", "", GREEDY, heal=False)
     assert plain.healed == "" and plain.ids[-2] == fim.suffix
+    no_suffix = GenerationSettings(temperature=0.0, use_suffix=False)
+    without = fim_engine.prompt_for("def add(a, b):\n    ", suffix, no_suffix, heal=False)
+    assert without == plain  # the suffix is left out of the prompt, the FIM layout stays
 
 
 def test_repeated_tail_finds_loops():

@@ -66,7 +66,15 @@ def test_multiline_modes():
     assert not wants_multiline("always", mid_line)
     assert not wants_multiline("never", blank_line)
     settings = generation_settings(ServerSettings(temperature=0.0), "def f():", "")
-    assert settings == GenerationSettings(0.0, 0.95, 48, True, 1024)
+    assert settings == GenerationSettings(0.0, 0.95, 48, True, 1024, use_suffix=False)
+
+
+def test_use_suffix_setting_reaches_generation():
+    updated, problems = apply_settings(ServerSettings(), {"useSuffix": True})
+    assert problems == [] and updated.use_suffix is True
+    assert generation_settings(updated, "x = ", "\n").use_suffix is True
+    _, problems = apply_settings(updated, {"useSuffix": "yes"})
+    assert problems == ["nanopilot.useSuffix = 'yes' must be true or false; keeping True"]
 
 
 def test_answer_cache_is_lru():

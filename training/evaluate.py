@@ -41,15 +41,18 @@ def completion_scores(
     from server.engine import CompletionEngine, GenerationSettings
 
     engine = CompletionEngine.load(model_dir, device=device)
-    settings = GenerationSettings(
-        temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, multiline=False
-    )
     with_suffix = engine.is_fim and use_suffix
+    settings = GenerationSettings(
+        temperature=0.0,
+        top_p=1.0,
+        max_new_tokens=max_new_tokens,
+        multiline=False,
+        use_suffix=with_suffix,
+    )
     matches, similarities, examples = 0, [], []
     started = time.perf_counter()
     for case in tqdm(cases, desc=f"line completion {model_dir.name}", unit="case", leave=False):
-        suffix = case.suffix if with_suffix else ""
-        prediction = first_line(engine.complete(case.prefix, suffix, settings))
+        prediction = first_line(engine.complete(case.prefix, case.suffix, settings))
         matches += exact_match(prediction, case.target)
         similarities.append(edit_similarity(prediction, case.target))
         if len(examples) < 8:

@@ -20,6 +20,7 @@ export interface ExtensionSettings {
   maxNewTokens: number;
   multiline: Multiline;
   enable: boolean;
+  useSuffix: boolean;
 }
 
 /** The `nanopilot` section the server reads (initializationOptions, didChangeConfiguration). */
@@ -31,6 +32,7 @@ export interface ServerSettings {
   maxNewTokens: number;
   multiline: Multiline;
   enable: boolean;
+  useSuffix: boolean;
 }
 
 export const SECTION = 'nanopilot';
@@ -44,6 +46,7 @@ export const DEFAULTS: ExtensionSettings = {
   maxNewTokens: 48,
   multiline: 'auto',
   enable: true,
+  useSuffix: false,
 };
 
 const MULTILINE_VALUES: readonly Multiline[] = ['auto', 'always', 'never'];
@@ -57,6 +60,10 @@ function stringOr(value: unknown, fallback: string): string {
 
 function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+function booleanOr(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
 }
 
 /**
@@ -75,7 +82,8 @@ export function readSettings(read: SettingReader): ExtensionSettings {
     multiline: MULTILINE_VALUES.includes(multiline as Multiline)
       ? (multiline as Multiline)
       : DEFAULTS.multiline,
-    enable: typeof read('enable') === 'boolean' ? (read('enable') as boolean) : DEFAULTS.enable,
+    enable: booleanOr(read('enable'), DEFAULTS.enable),
+    useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
   };
 }
 
@@ -107,6 +115,7 @@ export function toServerSettings(
     maxNewTokens: settings.maxNewTokens,
     multiline: settings.multiline,
     enable: settings.enable,
+    useSuffix: settings.useSuffix,
   };
 }
 

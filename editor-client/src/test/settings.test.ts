@@ -24,13 +24,21 @@ describe('readSettings', () => {
 
   it('keeps values of the right type, out of range ones too (the server reports those)', () => {
     const settings = readSettings(
-      reader({ temperature: 0, topP: 1.5, maxNewTokens: 7, multiline: 'never', enable: false }),
+      reader({
+        temperature: 0,
+        topP: 1.5,
+        maxNewTokens: 7,
+        multiline: 'never',
+        enable: false,
+        useSuffix: true,
+      }),
     );
     assert.equal(settings.temperature, 0);
     assert.equal(settings.topP, 1.5);
     assert.equal(settings.maxNewTokens, 7);
     assert.equal(settings.multiline, 'never');
     assert.equal(settings.enable, false);
+    assert.equal(settings.useSuffix, true);
   });
 
   it('replaces values of the wrong type with the defaults', () => {
@@ -41,6 +49,7 @@ describe('readSettings', () => {
         topP: NaN,
         multiline: 'sometimes',
         enable: 1,
+        useSuffix: 'yes',
       }),
     );
     assert.deepEqual(settings, DEFAULTS);
@@ -70,6 +79,7 @@ describe('toServerSettings', () => {
       maxNewTokens: 48,
       multiline: 'auto',
       enable: true,
+      useSuffix: false,
     });
   });
 

@@ -167,7 +167,9 @@ async def replay(
     return requests, latencies, status
 
 
-def naive(model_dir: Path, requests: list[Request], max_new_tokens: int) -> dict[str, list[float]]:
+def naive(
+    model_dir: Path, requests: list[Request], settings: ServerSettings
+) -> dict[str, list[float]]:
     """`model.generate` on each full prompt (same window, no healing), no caches across requests:
     as simple servers do (generate `max_new_tokens`, cut the line afterwards), and with the
     server's stop rule (so the difference to the server is its caches alone)."""
@@ -181,7 +183,6 @@ def naive(model_dir: Path, requests: list[Request], max_new_tokens: int) -> dict
     engine = CompletionEngine.load(model_dir, device="cpu")  # for its prompt window only
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    settings = ServerSettings(temperature=0.0, max_new_tokens=max_new_tokens)
 
     class StopLikeTheServer(StoppingCriteria):
         def __init__(self, prompt_length: int, ctx: EditContext) -> None:
@@ -272,6 +273,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a trained model's typical suggestion length)",
     )
     parser.add_argument(
+        "--use-suffix",
+        action="store_true",
+        help="the useSuffix setting for both paths: give a FIM model the code after the cursor",
+    )
+    parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "benchmarks" / "results", help="plot + JSON here"
     )
     return parser.parse_args(argv)
@@ -286,15 +292,24 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(max(args.threads, 1))
     model_dir = distilgpt2_shaped(args.model) if args.distilgpt2_shaped else args.model
     name = "distilgpt2-shaped" if args.distilgpt2_shaped else args.model.name
+    if args.use_suffix:
+        name += "-suffix"
     text = args.file.read_text(encoding="utf-8")
     start, end = typing_region(text, args.requests, args.start)
 
     # Greedy, so that both paths compute the same suggestions.
-    settings = {"temperature": 0.0, "maxNewTokens": args.max_new_tokens}
+    settings = {
+        "temperature": 0.0,
+        "maxNewTokens": args.max_new_tokens,
+        "useSuffix": args.use_suffix,
+    }
     requests, served, status = asyncio.run(
         replay(model_dir, text, start, end, args.threads, settings)
     )
-    timings = {SERVED: served, **naive(model_dir, requests, args.max_new_tokens)}
+    naive_settings = ServerSettings(
+        temperature=0.0, max_new_tokens=args.max_new_tokens, use_suffix=args.use_suffix
+    )
+    timings = {SERVED: served, **naive(model_dir, requests, naive_settings)}
     table = {path: percentiles(values) for path, values in timings.items()}
     served_p50, served_p95 = table[SERVED]
     answered = max(status["answered"], 1)
@@ -304,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
         "requests": len(requests),
         "threads": args.threads,
         "max_new_tokens": args.max_new_tokens,
+        "use_suffix": args.use_suffix,
         "ms": {path: {"p50": p50, "p95": p95} for path, (p50, p95) in table.items()},
         "speedup_p50": {path: table[path][0] / served_p50 for path in (NAIVE, NAIVE_STOP)},
         "speedup_p95": {path: table[path][1] / served_p95 for path in (NAIVE, NAIVE_STOP)},

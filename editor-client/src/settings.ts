@@ -23,17 +23,14 @@ export interface ExtensionSettings {
   useSuffix: boolean;
 }
 
-/** The `nanopilot` section the server reads (initializationOptions, didChangeConfiguration). */
-export interface ServerSettings {
+/**
+ * The `nanopilot` section the server reads (initializationOptions, didChangeConfiguration): the
+ * same settings, but `model` instead of `modelPath` and no `pythonPath`.
+ */
+export type ServerSettings = Omit<ExtensionSettings, 'pythonPath' | 'modelPath'> & {
   /** Absolute model folder, or null for the default model that ships with the server. */
   model: string | null;
-  temperature: number;
-  topP: number;
-  maxNewTokens: number;
-  multiline: Multiline;
-  enable: boolean;
-  useSuffix: boolean;
-}
+};
 
 export const SECTION = 'nanopilot';
 

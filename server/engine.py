@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from server.generation import Cancelled, GenerationSettings, TokenGenerator
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
@@ -29,13 +28,9 @@ from server.stopping import stop_rule
 from training.devices import resolve_device
 from training.errors import UserError
 from training.fim import fim_token_ids
+from training.saved_model import load_saved_model
 
 __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
-
-CREATE_HINT = (
-    "train one with `python -m training.finetune` (see the README) or pass --model DIR "
-    "with a directory saved by it"
-)
 
 
 @dataclass(frozen=True)
@@ -46,34 +41,6 @@ class Completion:
     reused_tokens: int
     new_tokens: int
     seconds: float
-
-
-# `from_pretrained` builds models under a process-wide "meta device" context: two loads at once in
-# two threads (the server switching models while one still loads) can see each other's context.
-_LOAD_LOCK = threading.Lock()
-
-
-def _load(model_dir: Path, device: torch.device):
-    with _LOAD_LOCK:
-        return _load_unlocked(model_dir, device)
-
-
-def _load_unlocked(model_dir: Path, device: torch.device):
-    if not (model_dir / "config.json").is_file():
-        raise UserError(f"no model in {model_dir} (config.json is missing); {CREATE_HINT}")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(
-            model_dir,
-            local_files_only=True,
-            dtype=torch.float32 if device.type == "cpu" else "auto",
-        )
-    except Exception as err:  # any unreadable file: the message names what is wrong
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(f"cannot load the model in {model_dir}: {reason}; {CREATE_HINT}") from err
-    if getattr(tokenizer, "backend_tokenizer", None) is None:
-        raise UserError(f"the tokenizer in {model_dir} is not a fast (tokenizers) tokenizer")
-    return tokenizer, model.to(device).eval()
 
 
 class CompletionEngine:
@@ -112,7 +79,9 @@ class CompletionEngine:
         """Load a `save_pretrained` directory. UserError when it is missing or unreadable."""
         model_dir = Path(model_dir)
         resolved = resolve_device(device)
-        tokenizer, model = _load(model_dir, resolved)
+        model, tokenizer = load_saved_model(model_dir, resolved)
+        if getattr(tokenizer, "backend_tokenizer", None) is None:
+            raise UserError(f"the tokenizer in {model_dir} is not a fast (tokenizers) tokenizer")
         return cls(model, tokenizer, resolved, model_dir)
 
     def prompt_budget(self, settings: GenerationSettings) -> int:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 
 from training.errors import UserError
-from training.generate import generate_code, load_model, main
+from training.generate import generate_code, main
+from training.saved_model import load_saved_model
 
 
 def test_greedy_generation_continues_a_memorised_function(tiny_model_dir):
-    model, tokenizer = load_model(tiny_model_dir)
+    model, tokenizer = load_saved_model(tiny_model_dir)
     text = generate_code(model, tokenizer, "def add(a, b):", temperature=0, max_new_tokens=8)
     assert text.startswith("\n    return a + b")
 
 
 def test_sampling_returns_new_text_only(tiny_model_dir):
-    model, tokenizer = load_model(tiny_model_dir)
+    model, tokenizer = load_saved_model(tiny_model_dir)
     text = generate_code(model, tokenizer, "def square(x):", max_new_tokens=5)
     assert not text.startswith("def square")
     assert len(tokenizer(text)["input_ids"]) <= 5

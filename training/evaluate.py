@@ -24,7 +24,6 @@ from tqdm import tqdm
 from training.atomic import write_json
 from training.corpus import SPLITS, CorpusOptions, add_corpus_arguments, load_corpus
 from training.errors import UserError, run_cli
-from training.generate import load_model
 from training.line_completion import (
     LineCase,
     build_cases,
@@ -32,6 +31,7 @@ from training.line_completion import (
     exact_match,
     first_line,
 )
+from training.saved_model import load_saved_model
 
 
 def completion_scores(
@@ -69,7 +69,7 @@ def completion_scores(
 
 def perplexity_scores(model_dir: Path, functions: list[str], max_functions: int) -> dict:
     """Mean next-token loss over whole functions, each scored alone (plain text, no FIM)."""
-    model, tokenizer = load_model(model_dir)
+    model, tokenizer = load_saved_model(model_dir)
     context = model.config.max_position_embeddings
     total_loss = total_tokens = total_chars = 0.0
     with torch.no_grad():

@@ -11,12 +11,12 @@ healing and stopping rules on top (`server/engine.py`).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
 from training.errors import UserError, run_cli
 from training.fim import fim_token_ids, to_psm
+from training.saved_model import load_saved_model
 
 
 def generate_code(
@@ -40,20 +40,6 @@ def generate_code(
     return tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
-def load_model(model_dir: str | Path):
-    """(model, tokenizer) from a saved directory, in eval mode; a UserError if it is not one."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if not (Path(model_dir) / "config.json").is_file():
-        raise UserError(f"--model {model_dir}: no saved model there (config.json is missing)")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    except (OSError, ValueError) as err:
-        raise UserError(f"--model {model_dir}: cannot load it ({err})") from err
-    return model.eval(), tokenizer
-
-
 def unescape(text: str) -> str:
     """Let a shell argument say \\n and \\t."""
     return text.replace("\\n", "\n").replace("\\t", "\t")
@@ -70,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=1, help="how many continuations")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    model, tokenizer = load_model(args.model)
+    model, tokenizer = load_saved_model(args.model)
     prompt = unescape(args.prompt)
     if args.suffix is not None:
         if fim_token_ids(tokenizer) is None:

@@ -12,9 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from nanopilot_models import DEFAULT_MODEL
 from training.devices import DEVICE_CHOICES
-
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,8 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model",
         type=Path,
         default=DEFAULT_MODEL,
-        help="model directory saved by `python -m training.finetune` (default: %(default)s); "
-        "the nanopilot.model setting overrides it",
+        help="model directory saved by `python -m training.finetune` (default: the model that "
+        "ships with nanopilot, %(default)s); the nanopilot.model setting overrides it",
     )
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")

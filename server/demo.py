@@ -3,7 +3,8 @@
 Each position is FILE:LINE:COL (1-based, as editors show them). The demo pretends the user is
 typing there: the rest of that line is not written yet, and is shown as "in file" next to the
 suggestion. Suggestions go through the server's own code path (settings -> engine ->
-post-processing), without its answer caches. Without positions it runs a few in examples/.
+post-processing), without its answer caches. Without positions it runs a few in the example file
+that ships with nanopilot (examples/inventory.py in the checkout).
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.__main__ import DEFAULT_MODEL
+from nanopilot_examples import INVENTORY
+from nanopilot_models import DEFAULT_MODEL
 from training.devices import DEVICE_CHOICES
 from training.errors import UserError, run_cli
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO_ROOT / "examples" / "inventory.py"
-DEFAULT_POSITIONS = [f"{EXAMPLE}:{spot}" for spot in ("17:16", "25:19", "31:5", "39:37", "47:11")]
+DEFAULT_POSITIONS = [f"{INVENTORY}:{spot}" for spot in ("17:16", "25:19", "31:5", "39:37", "47:11")]
 
 CONNECT = """\
 Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m server.demo", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("positions", nargs="*", help="FILE:LINE:COL (default: spots in examples/)")
+    parser.add_argument("positions", nargs="*", help="FILE:LINE:COL (default: spots in inventory.py)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="torch device")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             spot.prefix, spot.suffix, generation_settings(settings, spot.prefix, spot.suffix)
         )
         typed = spot.prefix[spot.prefix.rfind("\n") + 1 :]
-        label = spot.label.removeprefix(f"{REPO_ROOT}/")
+        label = spot.label.removeprefix(f"{INVENTORY.parent}/")
         print(f"{label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
         print(f"  typed       {show(typed)}")
         print(f"  suggestion  {show(result.text) if result.text else '(none)'}")

@@ -24,16 +24,20 @@ GREEDY = {"nanopilot": {"temperature": 0, "multiline": "never"}}
 
 
 async def start_server(
-    model_dir: Path | str,
+    model_dir: Path | str | None,
     *,
     init_options: dict | None = None,
     configuration: dict | None = None,
     wait_ready: bool = True,
+    command: tuple[str, ...] = (sys.executable, "-m", "server"),
+    cwd: Path | None = None,
 ) -> LanguageClient:
+    """Start `command` (with `--model model_dir` unless None: the default model) and initialize."""
     client = make_test_lsp_client()
     for section, values in (configuration or {}).items():
         client.set_configuration(values, section=section)
-    await client.start_io(sys.executable, "-m", "server", "--model", str(model_dir))
+    model_args = () if model_dir is None else ("--model", str(model_dir))
+    await client.start_io(*command, *model_args, cwd=cwd)
     capabilities = client_capabilities("visual-studio-code")
     client.initialize_result = await client.initialize_session(
         types.InitializeParams(capabilities=capabilities, initialization_options=init_options)

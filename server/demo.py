@@ -63,7 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m server.demo", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("positions", nargs="*", help="FILE:LINE:COL (default: spots in inventory.py)")
+    parser.add_argument(
+        "positions", nargs="*", help="FILE:LINE:COL (default: spots in inventory.py)"
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="torch device")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")

@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {
-    files: ['e2e/**/*.mjs', 'eslint.config.mjs'],
+    files: ['e2e/**/*.mjs', 'scripts/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: {
       // Node's globals, and the page's `document` inside functions passed to page.evaluate.
       globals: {

@@ -1,6 +1,7 @@
 /**
- * The server's life in the editor: check Python, start `python -m server`, follow its state,
- * pass settings on, restart a crashed server a few times and then stop and say why.
+ * The server's life in the editor: choose the interpreter (`nanopilot.pythonPath`, else the
+ * managed environment, offering to set it up), check it, start `python -m server`, follow its
+ * state, pass settings on, restart a crashed server a few times and then stop and say why.
  *
  * Settings go to the server under its own names (settings.ts) three ways: initializationOptions
  * at start, `workspace/didChangeConfiguration` on every change (no restart), and the answer to
@@ -22,6 +23,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import { ManagedEnvironment } from './environment';
 import { checkPython, describeProblem } from './preflight';
 import { type ProgressValue, StatusProgressFeature } from './progressFeature';
 import { RestartPolicy } from './restartPolicy';
@@ -41,6 +43,12 @@ import { formatStatusReport } from './statusReport';
 
 /** The server's `workspace/executeCommand` that reports model, device, latency, cache use. */
 const SERVER_STATUS_COMMAND = 'nanopilot.status';
+
+/** Buttons of the notifications. */
+const SET_UP = 'Set up';
+const CHOOSE_INTERPRETER = 'Choose interpreter';
+const RETRY = 'Retry';
+const SHOW_LOG = 'Show Log';
 
 function currentSettings(): ExtensionSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -63,13 +71,21 @@ export class ServerController {
   private readonly restarts = new RestartPolicy();
   /** Start, stop and restart run one after the other, never interleaved. */
   private queue: Promise<void> = Promise.resolve();
+  private readonly environment: ManagedEnvironment;
+  /** The set-up offer is made once per session; afterwards the status bar item keeps it. */
+  private setupOffered = false;
 
   constructor(
     private readonly extensionPath: string,
+    storageDir: string,
     private readonly log: vscode.LogOutputChannel,
     private readonly statusBar: StatusBar,
   ) {
     statusBar.setEnabled(this.settings.enable);
+    this.environment = new ManagedEnvironment(storageDir, extensionPath, log, {
+      progress: (message) => statusBar.setState({ kind: 'setting-up', message }),
+      failed: (message) => this.setupFailed(message),
+    });
   }
 
   start(): Promise<void> {
@@ -86,6 +102,18 @@ export class ServerController {
       this.restarts.reset();
       await this.doStop();
       await this.doStart();
+    });
+  }
+
+  /** Creates the managed environment (the user accepted), then starts the server with it. */
+  setUp(): Promise<void> {
+    return this.enqueue(async () => {
+      this.restarts.reset();
+      await this.doStop();
+      this.statusBar.setState({ kind: 'setting-up' });
+      if (await this.environment.setUp()) {
+        await this.doStart();
+      }
     });
   }
 
@@ -155,7 +183,10 @@ export class ServerController {
       return;
     }
     await this.doStop(); // a client left stopped by crashes or a failed start
-    const python = pythonCommand(this.settings, workspaceFolder());
+    const python = await this.interpreter();
+    if (python === undefined) {
+      return;
+    }
     this.statusBar.setState({ kind: 'starting' });
     const check = await checkPython(python, { cwd: this.extensionPath, env: process.env });
     if (!check.ok) {
@@ -171,6 +202,69 @@ export class ServerController {
       const reason = client.stderr.lastError() ?? errorMessage(error);
       this.fail(`nanopilot: the server did not start: ${reason}. See the log.`);
     }
+  }
+
+  /** The user's interpreter, else the managed one (upgraded if needed); undefined: none yet. */
+  private async interpreter(): Promise<string | undefined> {
+    const chosen = pythonCommand(this.settings, workspaceFolder());
+    if (chosen !== undefined) {
+      return chosen;
+    }
+    const prepared = await this.environment.prepare();
+    if (prepared.kind === 'ready') {
+      return prepared.python;
+    }
+    if (prepared.kind === 'missing') {
+      this.offerSetup();
+    }
+    return undefined;
+  }
+
+  private offerSetup(): void {
+    this.statusBar.setState({ kind: 'needs-setup' });
+    if (this.setupOffered) {
+      return;
+    }
+    this.setupOffered = true;
+    void vscode.window
+      .showInformationMessage(
+        'nanopilot needs a Python environment to run its completion server.',
+        SET_UP,
+        CHOOSE_INTERPRETER,
+      )
+      .then((choice) => {
+        if (choice === SET_UP) {
+          void this.setUp();
+        } else if (choice === CHOOSE_INTERPRETER) {
+          void this.chooseInterpreter();
+        }
+      });
+  }
+
+  /** The user picks a Python that has nanopilot; the setting's change restarts the server. */
+  private async chooseInterpreter(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Use this Python',
+      title: 'Python interpreter with nanopilot installed',
+    });
+    if (picked?.[0]) {
+      await vscode.workspace
+        .getConfiguration(SECTION)
+        .update('pythonPath', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+    }
+  }
+
+  private setupFailed(message: string): void {
+    this.log.error(message);
+    this.statusBar.setState({ kind: 'error', message });
+    void vscode.window.showErrorMessage(message, RETRY, SHOW_LOG).then((choice) => {
+      if (choice === RETRY) {
+        void this.setUp();
+      } else if (choice === SHOW_LOG) {
+        this.showLog();
+      }
+    });
   }
 
   private async doStop(): Promise<void> {
@@ -282,8 +376,8 @@ export class ServerController {
   private fail(message: string): void {
     this.log.error(message);
     this.statusBar.setState({ kind: 'error', message });
-    void vscode.window.showErrorMessage(message, 'Show Log', 'Open Settings').then((choice) => {
-      if (choice === 'Show Log') {
+    void vscode.window.showErrorMessage(message, SHOW_LOG, 'Open Settings').then((choice) => {
+      if (choice === SHOW_LOG) {
         this.showLog();
       } else if (choice === 'Open Settings') {
         void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);

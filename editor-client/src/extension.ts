@@ -15,7 +15,12 @@ let controller: ServerController | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('nanopilot', { log: true });
   const statusBar = new StatusBar();
-  controller = new ServerController(context.extensionPath, log, statusBar);
+  controller = new ServerController(
+    context.extensionPath,
+    context.globalStorageUri.fsPath,
+    log,
+    statusBar,
+  );
   const server = controller;
   context.subscriptions.push(
     log,
@@ -24,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.restart, () => server.restart()),
     vscode.commands.registerCommand(COMMANDS.showLog, () => server.showLog()),
     vscode.commands.registerCommand(COMMANDS.showStatus, () => server.showStatus()),
+    vscode.commands.registerCommand(COMMANDS.setUp, () => server.setUp()),
     vscode.workspace.onDidChangeConfiguration((event) => server.onDidChangeConfiguration(event)),
   );
   void server.start();

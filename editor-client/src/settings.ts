@@ -36,7 +36,8 @@ export const SECTION = 'nanopilot';
 
 /** Mirrors the defaults in package.json's `contributes.configuration` (a unit test checks). */
 export const DEFAULTS: ExtensionSettings = {
-  pythonPath: 'python3',
+  /** Empty: the environment the extension manages (managedEnv.ts). */
+  pythonPath: '',
   modelPath: '',
   temperature: 0.2,
   topP: 0.95,
@@ -116,12 +117,18 @@ export function toServerSettings(
   };
 }
 
-/** The interpreter to run: a bare name (`python3`) is looked up on PATH, a path is resolved. */
+/**
+ * The interpreter the user chose: a bare name (`python3`) is looked up on PATH, a path is
+ * resolved. Undefined when none is set: then the extension's managed environment runs the server.
+ */
 export function pythonCommand(
   settings: ExtensionSettings,
   workspaceFolder: string | undefined,
-): string {
+): string | undefined {
   const value = settings.pythonPath;
+  if (value === '') {
+    return undefined;
+  }
   const looksLikePath = value.includes('/') || value.includes('\\') || value.startsWith('~');
   return looksLikePath ? resolveUserPath(value, workspaceFolder) : value;
 }

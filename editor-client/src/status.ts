@@ -11,7 +11,10 @@ export type ServerState =
   | { kind: 'loading'; message?: string; percentage?: number }
   | { kind: 'ready'; detail?: string }
   | { kind: 'error'; message: string }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** No interpreter configured and no managed environment yet: the user has to accept a set-up. */
+  | { kind: 'needs-setup' }
+  | { kind: 'setting-up'; message?: string };
 
 /** The commands a click on the item runs (contributed in package.json). */
 export const COMMANDS = {
@@ -19,6 +22,7 @@ export const COMMANDS = {
   restart: 'nanopilot.restart',
   showLog: 'nanopilot.showLog',
   showStatus: 'nanopilot.showStatus',
+  setUp: 'nanopilot.setUpEnvironment',
 } as const;
 
 export interface StatusView {
@@ -49,6 +53,22 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
       text: '$(debug-stop) nanopilot: stopped',
       tooltip: 'The completion server is not running. Click to restart it.',
       command: COMMANDS.restart,
+      isError: false,
+    };
+  }
+  if (state.kind === 'needs-setup') {
+    return {
+      text: '$(tools) nanopilot: set up',
+      tooltip: 'nanopilot needs a Python environment. Click to set it up.',
+      command: COMMANDS.setUp,
+      isError: false,
+    };
+  }
+  if (state.kind === 'setting-up') {
+    return {
+      text: '$(sync~spin) nanopilot: setting up',
+      tooltip: `${state.message ?? 'Setting up Python'}. Click to show the log.`,
+      command: COMMANDS.showLog,
       isError: false,
     };
   }

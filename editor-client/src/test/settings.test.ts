@@ -111,6 +111,11 @@ describe('pythonCommand', () => {
       '/work/.venv/bin/python',
     );
   });
+
+  it('is undefined when none is set: the managed environment runs the server', () => {
+    assert.equal(pythonCommand(DEFAULTS, '/work'), undefined);
+    assert.equal(pythonCommand(readSettings(reader({ pythonPath: '  ' })), '/work'), undefined);
+  });
 });
 
 describe('needsRestart', () => {

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { COMMANDS, stateFromReport, statusView } from '../status';
@@ -36,6 +38,28 @@ describe('statusView', () => {
 
   it('offers a restart when stopped', () => {
     assert.equal(statusView({ kind: 'stopped' }, true).command, COMMANDS.restart);
+  });
+
+  it('offers the set-up when there is no environment, even when disabled', () => {
+    const view = statusView({ kind: 'needs-setup' }, false);
+    assert.equal(view.text, '$(tools) nanopilot: set up');
+    assert.equal(view.command, COMMANDS.setUp);
+  });
+
+  it('shows what the set-up is doing', () => {
+    const view = statusView({ kind: 'setting-up', message: 'installing torch (CPU)' }, true);
+    assert.equal(view.text, '$(sync~spin) nanopilot: setting up');
+    assert.match(view.tooltip, /^installing torch \(CPU\)/);
+  });
+
+  it('contributes every command it can run', () => {
+    const manifest = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { contributes: { commands: { command: string }[] } };
+    const contributed = manifest.contributes.commands.map((entry) => entry.command);
+    for (const command of Object.values(COMMANDS)) {
+      assert.ok(contributed.includes(command), `${command} is not in package.json`);
+    }
   });
 });
 

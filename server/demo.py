@@ -23,7 +23,7 @@ DEFAULT_POSITIONS = [f"{INVENTORY}:{spot}" for spot in ("17:16", "25:19", "31:5"
 
 CONNECT = """\
 Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
-  VS Code  install the extension in editor-client/ (see the README's "Editor setup")
+  VS Code  install the extension's .vsix and accept "Set up" (see the README's "Editor setup")
   Neovim   vim.lsp.start_client({cmd = {"python", "-m", "server"}}) and use <C-x><C-o>
   Status   workspace/executeCommand nanopilot.status (latency p50/p95, cache hits)"""
 

@@ -354,7 +354,9 @@ async function setupScenario(page, { demo, out }) {
   });
 
   step('reloading the window: the environment is kept, no second offer');
+  const reloaded = page.waitForEvent('load', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
+  await reloaded;
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await statusBarSays(page, 'nanopilot: ready', 120_000);
   const offers = await page

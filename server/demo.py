@@ -114,5 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     print(CONNECT)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script `nanopilot-demo` (pipx puts console scripts, not modules, on PATH)."""
     run_cli(main)
+
+
+if __name__ == "__main__":
+    cli()

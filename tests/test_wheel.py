@@ -50,9 +50,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return venv, elsewhere
 
 
-def test_demo_runs_from_any_directory_on_the_packaged_model(installed):
+@pytest.mark.parametrize("command", [["python", "-m", "server.demo"], ["nanopilot-demo"]])
+def test_demo_runs_from_any_directory_on_the_packaged_model(installed, command):
     venv, elsewhere = installed
-    out = _run([str(venv / "bin" / "python"), "-m", "server.demo"], elsewhere, timeout=300)
+    out = _run([str(venv / "bin" / command[0]), *command[1:]], elsewhere, timeout=300)
     site_packages = next((venv / "lib").glob("python3*/site-packages"))
     assert f"model {site_packages / 'nanopilot_models' / 'default'} (fill-in-the-middle)" in out
     suggestions = [line for line in out.splitlines() if line.strip().startswith("suggestion")]

@@ -131,6 +131,7 @@ def test_ghost_text_in_code_server(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SETUP_TIMEOUT_S + 120)
 def test_set_up_from_a_clean_state(node_env: dict[str, str], vsix: Path) -> None:
     output = _drive(node_env, vsix, ["--scenario", "setup"], SETUP_TIMEOUT_S)
     print(output)  # the set-up and first-ghost-text times, for the record

@@ -5,6 +5,8 @@
  * (pythonFinder, managedEnv, bundledWheel); this one runs them under VS Code's progress UI.
  */
 
+import { existsSync } from 'node:fs';
+
 import * as vscode from 'vscode';
 
 import { findBundledWheel } from './bundledWheel';
@@ -40,7 +42,9 @@ export class ManagedEnvironment {
     if (!wheel) {
       return { kind: 'failed' };
     }
-    switch (envState(readMarker(this.layout), wheel)) {
+    // An interpreter removed behind our back makes the environment missing, whatever the marker.
+    const marker = existsSync(this.layout.python) ? readMarker(this.layout) : undefined;
+    switch (envState(marker, wheel)) {
       case 'current':
         return { kind: 'ready', python: this.layout.python };
       case 'missing':

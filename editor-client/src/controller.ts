@@ -112,6 +112,12 @@ export class ServerController {
       await this.doStop();
       this.statusBar.setState({ kind: 'setting-up' });
       if (await this.environment.setUp()) {
+        if (pythonCommand(this.settings, workspaceFolder()) !== undefined) {
+          this.log.info(
+            'nanopilot.pythonPath is set, so the server keeps using it; clear the ' +
+              'setting to use the environment just set up',
+          );
+        }
         await this.doStart();
       }
     });

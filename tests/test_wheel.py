@@ -42,7 +42,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (wheel,) = (root / "dist").glob("nanopilot-*.whl")
     venv = root / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], root)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    # --no-compile: byte-compiling all of torch is most of the install's CPU time; imports compile
+    # what they need.
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
     _run([*pip, TORCH], root)
     _run([*pip, str(wheel)], root)
     elsewhere = root / "elsewhere"

@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2 * INSTALL_TIMEOUT_S)]
 
 
 def _run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT_S) -> str:
-    """Run outside the checkout, without the test's PYTHONPATH (it would import the checkout)."""
+    """Run outside the checkout, without the test's PYTHONPATH (it would import the checkout).
+    The timeout only catches a hang: on a busy 2-core machine a first import of torch can take
+    minutes."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
@@ -55,7 +57,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.mark.parametrize("command", [["python", "-m", "server.demo"], ["nanopilot-demo"]])
 def test_demo_runs_from_any_directory_on_the_packaged_model(installed, command):
     venv, elsewhere = installed
-    out = _run([str(venv / "bin" / command[0]), *command[1:]], elsewhere, timeout=300)
+    out = _run([str(venv / "bin" / command[0]), *command[1:]], elsewhere)
     site_packages = next((venv / "lib").glob("python3*/site-packages"))
     assert f"model {site_packages / 'nanopilot_models' / 'default'} (fill-in-the-middle)" in out
     suggestions = [line for line in out.splitlines() if line.strip().startswith("suggestion")]

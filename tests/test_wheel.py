@@ -21,7 +21,7 @@ from tests.test_server import ADD, GREEDY, end_of, inline, open_document, start_
 TORCH = "torch==2.13.0"
 INSTALL_TIMEOUT_S = 900
 # The first test also builds and installs (pip, several minutes on a busy 2-core machine).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(2 * INSTALL_TIMEOUT_S)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(4 * INSTALL_TIMEOUT_S)]
 
 
 def _run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT_S) -> str:

@@ -20,6 +20,7 @@ from training.errors import UserError
 from training.hub import hub_reachable
 
 STDLIB_DATA = "stdlib"
+STDLIB_GROUP_PREFIX = "stdlib:"
 INSTALLED_DATA = "installed"  # the default: standard library + installed packages
 TEXT_FIELDS = ("content", "text")
 RECORD_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text"}
@@ -169,7 +170,7 @@ def stdlib_sources() -> tuple[list[SourceFile], PackageInfo]:
     import sys
 
     files = read_directory(stdlib_dir())
-    files = [SourceFile(f.name, f.text, f"stdlib:{f.group or f.name}") for f in files]
+    files = [SourceFile(f.name, f.text, f"{STDLIB_GROUP_PREFIX}{f.group or f.name}") for f in files]
     version = ".".join(map(str, sys.version_info[:3]))
     info = PackageInfo(
         "python-stdlib", version, "PSF-2.0", len(files), sum(len(f.text) for f in files)

@@ -31,13 +31,14 @@ from tqdm import tqdm
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from server.stopping import stop_rule  # noqa: E402
+
 from server.__main__ import DEFAULT_MODEL  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
+from server.errors import UserError, run_cli  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
 from server.settings import ServerSettings, generation_settings  # noqa: E402
-from server.stopping import stop_rule  # noqa: E402
 from training.atomic import write_json  # noqa: E402
-from training.errors import UserError, run_cli  # noqa: E402
 from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.__main__ import DEFAULT_MODEL
-from training.devices import DEVICE_CHOICES
-from training.errors import UserError, run_cli
+from server.devices import DEVICE_CHOICES
+from server.errors import UserError, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "inventory.py"

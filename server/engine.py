@@ -19,16 +19,15 @@ from pathlib import Path
 
 import torch
 
-from server.generation import Cancelled, GenerationSettings, TokenGenerator
+from server.devices import resolve_device
+from server.errors import UserError
+from server.fim import fim_token_ids
+from server.generation import Cancelled, GenerationSettings, TokenGenerator, stop_rule
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.postprocess import EditContext, postprocess
 from server.prompt import Prompt, PromptBuilder
-from server.stopping import stop_rule
-from training.devices import resolve_device
-from training.errors import UserError
-from training.fim import fim_token_ids
-from training.saved_model import load_saved_model
+from server.saved_model import load_saved_model
 
 __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
 

@@ -22,11 +22,11 @@ from pygls.lsp.server import LanguageServer
 
 from server.completion_service import CompletionService
 from server.engine import CompletionEngine
+from server.errors import UserError
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
 from server.settings import SECTION, ServerSettings, apply_settings
 from server.stats import ServerStats
-from training.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.devices import DEVICE_CHOICES
 from server.generation import GenerationSettings
 from server.postprocess.context import EditContext
-from training.devices import DEVICE_CHOICES
 
 SECTION = "nanopilot"
 MULTILINE_MODES = ("auto", "always", "never")

@@ -7,14 +7,13 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from server.engine import Cancelled, CompletionEngine, GenerationSettings
+from server.errors import UserError
+from server.fim import fim_token_ids
+from server.generation import repeated_tail, restrict, sample_token
 from server.healing import HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
-from server.repetition import repeated_tail
-from server.sampling import restrict, sample_token
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
-from training.errors import UserError
-from training.fim import fim_token_ids
 
 GREEDY = GenerationSettings(temperature=0.0)
 GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline=True, max_new_tokens=64)

@@ -41,7 +41,10 @@ class GenerationSettings:
     temperature: float = 0.2
     top_p: float = 0.95
     max_new_tokens: int = 48
-    multiline: bool = False  # False: stop at the end of the first line
+    # `never`: stop at the end of the first line; `always`: a block unless mid-line; `auto`: a
+    # block on an empty line or after a block opener. The engine decides once per request
+    # (EditContext.for_request).
+    multiline: str = "never"
     context_tokens: int | None = None  # prompt budget; None: as much as the model's window allows
     # Give a FIM model the code after the cursor. Post-processing always sees it either way.
     use_suffix: bool = True

@@ -12,7 +12,7 @@ import torch
 from server.errors import UserError
 
 CREATE_HINT = (
-    "train one with `python -m training.finetune` (see the README) or pass --model DIR "
+    "train one with `python -m training.finetune` (see docs/training.md) or pass --model DIR "
     "with a directory saved by it"
 )
 

@@ -16,7 +16,7 @@ from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
 
 GREEDY = GenerationSettings(temperature=0.0)
-GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline=True, max_new_tokens=64)
+GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline="always", max_new_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_special_token_names_in_the_document_are_plain_text(fim_engine):
 
 
 def test_sampling_with_temperature(engine):
-    settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline=True)
+    settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline="always")
     for _ in range(3):
         assert isinstance(engine.complete("def total(values):\n", "", settings), str)
 

@@ -52,7 +52,7 @@ def completion_scores(
         temperature=0.0,
         top_p=1.0,
         max_new_tokens=args.max_new_tokens,
-        multiline=False,
+        multiline="never",
         use_suffix=engine.is_fim and args.use_suffix,
     )
     result: dict = {"fim_prompt": settings.use_suffix}

@@ -9,7 +9,7 @@ token embedding. Shapes in comments: B = batch, T = time (sequence length), C = 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
@@ -21,10 +21,10 @@ from server.generation import filter_logits
 @dataclass(frozen=True)
 class GPTConfig:
     vocab_size: int = 65
-    block_size: int = 128  # the longest context the model sees
-    n_embd: int = 256
-    n_head: int = 4
-    n_layer: int = 4
+    block_size: int = field(default=128, metadata={"help": "context length in characters"})
+    n_embd: int = field(default=256, metadata={"help": "embedding width"})
+    n_head: int = field(default=4, metadata={"help": "attention heads (must divide n_embd)"})
+    n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
     dropout: float = 0.2
     bias: bool = False  # biases in Linear layers and LayerNorms; GPT-2 has them
 

@@ -35,16 +35,25 @@ DTYPE_CHOICES = ("auto", "float32", "bfloat16")
 @dataclass(frozen=True)
 class TrainSettings:
     batch_size: int = 64
-    lr: float = 1e-3
+    lr: float = field(default=1e-3, metadata={"help": "peak learning rate"})
     max_iters: int = 5000
-    max_minutes: float = 0.0  # a wall-clock budget (0: none); the LR schedule then follows time
+    # A wall-clock budget (0: none); the LR schedule then follows time.
+    max_minutes: float = field(
+        default=0.0,
+        metadata={
+            "help": "stop after this wall-clock budget, 0 for none (the LR schedule follows it)"
+        },
+    )
     warmup_iters: int = 100
-    eval_interval: int = 250
-    eval_iters: int = 20
+    eval_interval: int = field(default=250, metadata={"help": "evaluate every N iterations"})
+    eval_iters: int = field(default=20, metadata={"help": "batches per evaluation"})
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     seed: int = 1337
-    dtype: str = "auto"
+    dtype: str = field(
+        default="auto",
+        metadata={"help": "auto: bfloat16 where native", "choices": DTYPE_CHOICES},
+    )
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "max_iters", "eval_interval", "eval_iters"):

@@ -121,9 +121,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def resolve_options(args: argparse.Namespace, vocab_size: int) -> tuple[GPTConfig, TrainSettings]:
     """The preset's values, overridden by every option given on the command line."""
     model_opts, train_opts = PRESETS[args.preset]
-    model_opts = {**model_opts, **given(args, GPTConfig), "vocab_size": vocab_size}
     with invalid_options_are_user_errors():
-        return GPTConfig(**model_opts), TrainSettings(**train_opts, **given(args, TrainSettings))
+        config = GPTConfig(**{**model_opts, **given(args, GPTConfig), "vocab_size": vocab_size})
+        return config, TrainSettings(**{**train_opts, **given(args, TrainSettings)})
 
 
 @contextmanager

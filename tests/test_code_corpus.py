@@ -150,7 +150,7 @@ def test_parquet_file_with_text_field(tmp_path):
 
 
 def test_unknown_hub_name_offline_fails_in_one_line(monkeypatch):
-    monkeypatch.setattr("training.sources.hub_reachable", lambda: False)
+    monkeypatch.setattr("training.code_model.sources.hub_reachable", lambda: False)
     with pytest.raises(UserError, match="hub is unreachable"):
         load_corpus("someone/python-functions")
 

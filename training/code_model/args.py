@@ -146,7 +146,8 @@ def parse_arguments(
     if not flag_given(argv, "--learning_rate"):
         training_args.learning_rate = default_learning_rate(model_args)
     choose_cpu_dtype(training_args, bf16_given=flag_given(argv, "--bf16"))
-    if data_args.max_train_minutes > 0:  # the time budget sets the rate (training.time_budget)
+    # The time budget sets the rate (training.code_model.time_budget).
+    if data_args.max_train_minutes > 0:
         training_args.lr_scheduler_type = "constant"
     return model_args, data_args, training_args
 

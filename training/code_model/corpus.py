@@ -2,12 +2,12 @@
 
 The unit of training is a whole **file** (the default: what the editor holds when it asks for a
 completion) or a **function** (with decorators, signature and docstring, cut out with `ast`; a
-method keeps the header line of its class, so `self` and the class name make sense). Files that
-do not parse are skipped; exact, whitespace-normalised and near duplicates (MinHash over lines)
-are dropped; lengths are bounded. The split is made **by group** (a package or top-level
-directory, see `training.sources`): nothing the test split holds was seen in training, not even a
-sibling module of the same project. A split that would come out empty takes the group (or, with
-too few groups, the file) nearest to its share, so validation always has tokens.
+method keeps the header line of its class, so `self` and the class name make sense). Files that do
+not parse are skipped; exact, whitespace-normalised and near duplicates (MinHash over lines) are
+dropped; lengths are bounded. The split is made **by group** (a package or top-level directory, see
+`training.code_model.sources`): nothing the test split holds was seen in training, not even a
+sibling module of the same project. A split that would come out empty takes the group (or, with too
+few groups, the file) nearest to its share, so validation always has tokens.
 
     python -m training.corpus                 # summary of the default corpus
     python -m training.corpus --data src/ --write runs/corpus

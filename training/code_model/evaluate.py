@@ -12,7 +12,8 @@ in the prompt only with `--use_suffix`). The first line of each suggestion is co
 true rest of the line: exact match (%) and edit similarity (0-100), each with its standard error. A
 constant baseline (the most frequent line of the training files at that cursor kind) is in the same
 table. Perplexity is per token of the model's own tokenizer; bits per character compare models with
-different tokenizers. """
+different tokenizers.
+"""
 
 from __future__ import annotations
 

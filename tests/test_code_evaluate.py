@@ -7,7 +7,7 @@ import json
 import pytest
 
 from server.errors import UserError
-from tests.tiny_model import FUNCTIONS
+from tests.tiny_model import CORPUS, FUNCTIONS
 from training.code_model.evaluate import main
 from training.code_model.line_completion import (
     Scores,
@@ -85,7 +85,7 @@ def test_evaluate_scores_models_through_the_engine(
           "--split", "train", "--use_suffix", "--json", str(out)])  # fmt: skip
     baseline, plain, fim = json.loads(out.read_text())["results"]
     assert not plain["fim_prompt"] and fim["fim_prompt"]
-    statements = len(FUNCTIONS)  # one statement per function body
+    statements = len(statement_lines(CORPUS))  # every statement start of the file
     for result in (plain, fim):
         assert result["statement"]["cases"] == statements
         assert result["statement"]["exact_match"] >= 60  # these models memorised the functions

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from nanopilot_models import DEFAULT_MODEL
-from training.devices import DEVICE_CHOICES
+from server.devices import DEVICE_CHOICES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from server.engine import CompletionEngine
-from training.errors import UserError
+from server.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.test_server import ADD, GREEDY, end_of, inline, open_document, start_server, status
+from tests.test_lsp import ADD, GREEDY, end_of, inline, open_document, start_server, status
 
 TORCH = "torch==2.13.0"
 INSTALL_TIMEOUT_S = 900
@@ -37,11 +38,28 @@ def _run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT_S) -> s
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(venv, an unrelated working directory): the wheel installed as a user would."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     _run([sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps", "-w", "dist"], root)
-    (wheel,) = (root / "dist").glob("nanopilot-*.whl")
+    (built,) = (root / "dist").glob("nanopilot-*.whl")
+    return built
+
+
+def test_wheel_carries_every_package_and_the_model_and_nothing_stale(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in ("server", "training", "training/char_model", "training/code_model"):
+        assert f"{package}/__init__.py" in names
+    assert "nanopilot_models/default/model.safetensors" in names
+    assert "nanopilot_examples/inventory.py" in names
+    # A module moved or deleted since an earlier build in the checkout must not ship.
+    modules = [name for name in names if name.startswith(("server/", "training/"))]
+    assert [name for name in modules if not (REPO_ROOT / name).is_file()] == []
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path) -> tuple[Path, Path]:
+    """(venv, an unrelated working directory): the wheel installed as a user would."""
+    root = wheel.parent.parent
     venv = root / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], root)
     # --no-compile: byte-compiling all of torch is most of the install's CPU time; imports compile

@@ -90,7 +90,7 @@ def test_evaluate_scores_models_through_the_engine(
         assert result["statement"]["cases"] == statements
         assert result["statement"]["exact_match"] >= 60  # these models memorised the functions
         assert result["midline"]["edit_similarity"] >= 60
-        assert result["perplexity"] < 5
+        assert result["perplexity"] < 15  # over the whole file: function order is unpredictable
         assert result["statement"]["edit_similarity"] > baseline["statement"]["edit_similarity"]
     assert baseline["statement"]["constant"].startswith("return ")
     assert "statement EM %" in capsys.readouterr().out

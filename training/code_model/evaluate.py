@@ -57,8 +57,9 @@ def completion_scores(
         max_new_tokens=args.max_new_tokens,
         multiline="never",
         use_suffix=engine.is_fim and args.use_suffix,
+        comments_at_line_start=args.comments,
     )
-    result: dict = {"fim_prompt": settings.use_suffix}
+    result: dict = {"fim_prompt": settings.use_suffix, "comments": args.comments}
     for kind, kind_cases in cases.items():
         started = time.perf_counter()
         predictions = [
@@ -148,6 +149,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max_new_tokens", type=int, default=48)
     parser.add_argument("--perplexity_files", type=int, default=100, help="files scored for ppl")
     parser.add_argument("--use_suffix", action="store_true", help="FIM prompt with the suffix")
+    parser.add_argument(
+        "--comments", action="store_true", help="allow comments at a line start (server: off)"
+    )
     parser.add_argument(
         "--all_groups",
         action="store_true",

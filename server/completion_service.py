@@ -18,6 +18,7 @@ from functools import partial
 
 from server.answer_cache import AnswerCache, TypingThrough
 from server.engine import Cancelled, CompletionEngine
+from server.engines.remote import RemoteEngine
 from server.settings import ServerSettings, generation_settings
 from server.stats import ServerStats
 
@@ -44,7 +45,7 @@ class CompletionService:
 
     async def suggest(
         self,
-        engine: CompletionEngine,
+        engine: CompletionEngine | RemoteEngine,
         uri: str,
         prefix: str,
         suffix: str,
@@ -71,9 +72,17 @@ class CompletionService:
             def cancelled() -> bool:
                 return stop.is_set() or self._latest.get(uri) != sequence
 
-            job = partial(engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled)
             try:
-                completion = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+                if isinstance(engine, RemoteEngine):  # streams on the event loop, no thread
+                    completion = await engine.complete(
+                        prefix, suffix, generation, cancelled=cancelled
+                    )
+                else:
+                    job = partial(
+                        engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled
+                    )
+                    loop = asyncio.get_running_loop()
+                    completion = await loop.run_in_executor(self._executor, job)
             except asyncio.CancelledError:  # $/cancelRequest: stop the worker too
                 stop.set()
                 self.stats.cancelled += 1
@@ -82,6 +91,9 @@ class CompletionService:
                 self.stats.cancelled += 1
                 return None
             answer = completion.text
+            if completion.fault is not None:  # not cached: ask again once the engine is back
+                self.stats.record((time.perf_counter() - started) * 1000)
+                return answer
             self.stats.prompt_tokens += completion.prompt_tokens
             self.stats.reused_tokens += completion.reused_tokens
             self.stats.generations += 1

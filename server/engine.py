@@ -14,15 +14,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from server.engines.base import Completion, finish
 from server.generation import Cancelled, GenerationSettings, TokenGenerator
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.kv_cache import PrefixKVCache
-from server.postprocess import EditContext, postprocess
+from server.postprocess import EditContext
 from server.prompt import Prompt, PromptBuilder
 from server.stopping import stop_rule
 from training.devices import resolve_device
@@ -31,16 +31,6 @@ from training.fim import fim_token_ids
 from training.saved_model import load_saved_model
 
 __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str  # the suggestion, post-processed; "" when nothing useful
-    raw: str  # what the model generated, before post-processing
-    prompt_tokens: int
-    reused_tokens: int
-    new_tokens: int
-    seconds: float
 
 
 class CompletionEngine:
@@ -112,14 +102,7 @@ class CompletionEngine:
         with self._lock:
             prompt = self.prompt_for(prefix, suffix, settings)
             generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)
-        return Completion(
-            text=postprocess(generated.text, ctx),
-            raw=generated.text,
-            prompt_tokens=generated.prompt_tokens,
-            reused_tokens=generated.reused_tokens,
-            new_tokens=generated.new_tokens,
-            seconds=time.perf_counter() - started,
-        )
+        return finish(generated, ctx, started)
 
     def complete(
         self,

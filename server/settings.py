@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.engines.settings import EngineSettings, parse_engine
 from server.generation import GenerationSettings
 from server.postprocess.context import EditContext
 from training.devices import DEVICE_CHOICES
@@ -33,6 +34,7 @@ class ServerSettings:
     # Off by default: the shipped model completes lines better from the prefix alone (edit
     # similarity 28.1 vs 24.6), and without the suffix each keystroke re-runs fewer tokens.
     use_suffix: bool = False
+    engine: EngineSettings = EngineSettings()  # which engine generates (local: the model above)
 
 
 def _number(low: float, high: float) -> Callable[[Any], float]:
@@ -91,6 +93,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "device": ("device", _choice(DEVICE_CHOICES)),
     "contextTokens": ("context_tokens", _integer(16, 32768)),
     "useSuffix": ("use_suffix", _boolean),
+    "engine": ("engine", parse_engine),
 }
 
 

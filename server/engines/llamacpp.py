@@ -1,0 +1,80 @@
+"""llama.cpp's `llama-server`: `/infill` for a model with FIM tokens, else `/completion`.
+
+`/infill` takes the prefix and suffix as text and builds the FIM prompt with the model's own
+tokens; a model without them answers 501, and from then on this wire sends `/completion` with the
+prompt (a template's, if `fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed
+slot per language server (one per editor connection) let consecutive keystrokes reuse the
+server's key/value cache, as the local engine reuses its own.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from server.engines.fim_templates import NAMED, FimTemplate, parse_template
+from server.engines.http import EngineFault
+from server.engines.remote import Piece, Request
+from server.engines.settings import EngineSettings
+from server.generation import GenerationSettings
+
+
+class LlamaCppWire:
+    def __init__(self, settings: EngineSettings) -> None:
+        self._template: FimTemplate | None = (
+            parse_template(settings.fim_template) if settings.fim_template else None
+        )
+        self._timeout_ms = settings.timeout_ms
+        self._slot: int | None = None  # learnt from /props on first use
+
+    async def _slot_id(self, client: httpx.AsyncClient) -> int:
+        """This process's slot: the pid modulo the server's slot count (-1: the server picks)."""
+        if self._slot is None:
+            try:
+                response = await client.get("/props")
+                slots = int(response.json().get("total_slots", 0)) if response.is_success else 0
+            except (httpx.HTTPError, ValueError, AttributeError):
+                slots = 0
+            self._slot = os.getpid() % slots if slots > 0 else -1
+        return self._slot
+
+    async def request(
+        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+    ) -> Request:
+        body = {
+            "n_predict": settings.max_new_tokens,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "top_k": 0,  # our sampler: temperature and top_p only
+            "min_p": 0.0,
+            "stream": True,
+            "cache_prompt": True,
+            "id_slot": await self._slot_id(client),
+            "t_max_predict_ms": self._timeout_ms,
+            "timings_per_token": True,  # every event carries the cache counts
+        }
+        if self._template is None:
+            body.update(input_prefix=prefix, input_suffix=suffix, input_extra=[])
+            return Request("/infill", body, "sse")
+        body.update(prompt=self._template.render(prefix, suffix), stop=list(self._template.stop))
+        return Request("/completion", body, "sse")
+
+    def piece(self, event: dict) -> Piece:
+        timings = event.get("timings") or {}
+        content = event.get("content", "")
+        if not isinstance(content, str):
+            raise EngineFault("malformed answer: content is not text")
+        return Piece(
+            text=content,
+            done=bool(event.get("stop")),
+            prompt_tokens=event.get("tokens_evaluated"),
+            reused_tokens=timings.get("cache_n"),
+        )
+
+    def retry_after(self, fault: EngineFault) -> bool:
+        """A model without FIM tokens refuses /infill (501): use /completion from now on."""
+        if self._template is None and str(fault).startswith("HTTP 501"):
+            self._template = NAMED["none"]
+            return True
+        return False

@@ -25,6 +25,7 @@ from server.completion_service import CompletionService
 from server.engine import CompletionEngine
 from server.engines.remote import RemoteEngine
 from server.engines.settings import EngineSettings
+from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
 from server.settings import SECTION, ServerSettings, apply_settings
@@ -54,7 +55,7 @@ class Cursor:
 
 class NanopilotServer(LanguageServer):
     def __init__(self, default_model: Path, settings: ServerSettings) -> None:
-        super().__init__("nanopilot", VERSION)
+        super().__init__("nanopilot", VERSION, protocol_cls=NanopilotProtocol)
         self.default_model = default_model
         self.settings = settings
         self.stats = ServerStats()

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 STATUS_COMMAND = "nanopilot.status"
+STATUS_NOTIFICATION = "nanopilot/status"
 ACCEPTED_COMMAND = "nanopilot.accepted"
 CLIENT_REPLY_SECONDS = 5.0
 WORD_BEFORE_CURSOR = re.compile(r"[A-Za-z0-9_]*$")
@@ -168,9 +169,11 @@ class NanopilotServer(LanguageServer):
         return outcome
 
     def _engine_health(self, engine: RemoteEngine, fault: str | None) -> None:
-        """One message when a remote engine stops answering, a log line when it is back."""
+        """One message when a remote engine stops answering, a log line when it is back; the
+        status report goes to the client too (`nanopilot/status`, for its status bar)."""
         if engine is not self.host.engine:
             return
+        self.protocol.notify(STATUS_NOTIFICATION, self.status())
         if fault is None:
             self.log(f"engine {engine.health.name} answers again")
         else:

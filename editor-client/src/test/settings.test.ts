@@ -41,7 +41,11 @@ describe('readSettings', () => {
     assert.equal(settings.enable, false);
     assert.equal(settings.useSuffix, true);
     // An engine object goes to the server as written: the server reports bad fields by name.
-    assert.deepEqual(settings.engine, { kind: 'llamacpp', url: 'http://gpu:8080', timeoutMs: 'soon' });
+    assert.deepEqual(settings.engine, {
+      kind: 'llamacpp',
+      url: 'http://gpu:8080',
+      timeoutMs: 'soon',
+    });
   });
 
   it('replaces values of the wrong type with the defaults', () => {

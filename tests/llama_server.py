@@ -36,8 +36,8 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    def __init__(self, binary: Path, model: Path, log: Path) -> None:
-        self.binary, self.model, self.log = binary, model, log
+    def __init__(self, binary: Path, model: Path, log: Path, threads: int = 1) -> None:
+        self.binary, self.model, self.log, self.threads = binary, model, log, threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -45,7 +45,8 @@ class LlamaServer:
     def start(self, timeout: float = 120) -> None:
         command = [
             str(self.binary), "-m", str(self.model), "--host", "127.0.0.1",
-            "--port", str(self.port), "-c", "1024", "-np", "2", "-t", "1", "-tb", "1",
+            "--port", str(self.port), "-c", "1024", "-np", "2",
+            "-t", str(self.threads), "-tb", str(self.threads),
         ]  # fmt: skip
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

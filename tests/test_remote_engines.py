@@ -234,3 +234,19 @@ async def test_a_refused_connection_is_a_fault():
     completion = await engine.complete(PREFIX, "", GREEDY)
     await engine.aclose()
     assert completion.text == "" and "cannot connect" in completion.fault
+
+
+async def test_a_request_superseded_while_the_engine_hangs_ends_at_once(fake):
+    fake.reply = lambda path, body: Reply(lines=llama_tokens("return"), hang_after=0)
+    engine = engine_for(fake, "llamacpp", timeout_ms=600_000)
+    calls = 0
+
+    def superseded() -> bool:  # a newer request arrives while nothing has come back
+        nonlocal calls
+        calls += 1
+        return calls > 5
+
+    with pytest.raises(Cancelled):  # not a 10-minute timeout, not a fault
+        await engine.complete(PREFIX, "", GREEDY, cancelled=superseded)
+    await engine.aclose()
+    assert not engine.health.unreachable

@@ -12,9 +12,10 @@ requests, and a cancelled request's task closes its stream at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,7 @@ from training.errors import UserError
 # Characters per token assumed when cutting text to a token budget (code is ~3-4).
 CHARS_PER_TOKEN = 3
 SUFFIX_CHARS = 64 * CHARS_PER_TOKEN  # as prompt.py's MAX_SUFFIX_TOKENS
+CANCEL_POLL_S = 0.02  # how often a streaming request checks whether it was superseded
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,29 @@ def api_key(settings: EngineSettings) -> str | None:
     return key
 
 
+async def watch(
+    work: Awaitable[Generated], cancelled: Callable[[], bool] | None, deadline: float
+) -> Generated:
+    """Await `work`, checking `cancelled()` every CANCEL_POLL_S even while the engine sends
+    nothing: a superseded request closes its stream at once, not at the engine's next token (or
+    never, when it hangs). TimeoutError after `deadline` (time.monotonic)."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            if cancelled and cancelled():
+                raise Cancelled
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            await asyncio.wait({task}, timeout=min(CANCEL_POLL_S, left))
+        return task.result()
+    finally:
+        if not task.done():  # closing the stream tells the engine to stop generating
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 class RemoteEngine:
     device = "remote"
     is_fim = True  # the code after the cursor is sent; the template decides how it is used
@@ -118,22 +143,13 @@ class RemoteEngine:
         started = time.perf_counter()
         ctx = EditContext(prefix, suffix, settings.multiline)
         prompt_prefix, prompt_suffix = trim(prefix, suffix, settings)
-        deadline = self.settings.timeout_ms / 1000
         should_stop = stop_rule(ctx)
         fault: str
         try:
-            try:
-                generated = await asyncio.wait_for(
-                    self._generate(prompt_prefix, prompt_suffix, settings, should_stop, cancelled),
-                    deadline,
-                )
-            except EngineFault as fault:
-                if not self._wire.retry_after(fault):
-                    raise
-                generated = await asyncio.wait_for(
-                    self._generate(prompt_prefix, prompt_suffix, settings, should_stop, cancelled),
-                    deadline,
-                )
+            generated = await self._watched(
+                lambda: self._generate(prompt_prefix, prompt_suffix, settings, should_stop),
+                cancelled,
+            )
         except (asyncio.TimeoutError, TimeoutError):
             fault = f"no complete answer within {self.settings.timeout_ms} ms"
         except httpx.HTTPError as err:
@@ -146,21 +162,33 @@ class RemoteEngine:
         self.health.failed(fault)
         return finish(Generated("", 0, 0, 0), ctx, started, fault)
 
+    async def _watched(
+        self,
+        generate: Callable[[], Awaitable[Generated]],
+        cancelled: Callable[[], bool] | None,
+    ) -> Generated:
+        """`generate()` under the deadline; once more if the wire changed its request after a
+        fault (llama.cpp's /infill refused by a model without FIM tokens)."""
+        deadline = time.monotonic() + self.settings.timeout_ms / 1000
+        try:
+            return await watch(generate(), cancelled, deadline)
+        except EngineFault as fault:
+            if not self._wire.retry_after(fault):
+                raise
+        return await watch(generate(), cancelled, deadline)
+
     async def _generate(
         self,
         prefix: str,
         suffix: str,
         settings: GenerationSettings,
         should_stop: Callable[[str], bool],
-        cancelled: Callable[[], bool] | None,
     ) -> Generated:
         request = await self._wire.request(self._client, prefix, suffix, settings)
         text, tokens, prompt_tokens, reused = "", 0, 0, 0
         async with self._client.stream("POST", request.path, json=request.body) as response:
             await check_status(response)
             async for event in events(response, request.stream):
-                if cancelled and cancelled():
-                    raise Cancelled  # leaving the block closes the stream: the engine stops
                 piece = self._wire.piece(event)
                 if piece.text:
                     text += piece.text

@@ -250,3 +250,20 @@ async def test_a_request_superseded_while_the_engine_hangs_ends_at_once(fake):
         await engine.complete(PREFIX, "", GREEDY, cancelled=superseded)
     await engine.aclose()
     assert not engine.health.unreachable
+
+
+async def test_llamacpp_prompt_is_cut_to_fit_a_slots_context(fake):
+    props = {"total_slots": 1, "default_generation_settings": {"n_ctx": 64}}
+    fake.reply = lambda path, body: (
+        Reply(content_type="application/json", lines=[json.dumps(props)])
+        if path == "/props"
+        else Reply(lines=llama_tokens("x", "\n"))
+    )
+    engine = engine_for(fake, "llamacpp")
+    long_file = "".join(f"line_{number} = {number}\n" for number in range(500)) + PREFIX
+    await engine.complete(long_file, "", GREEDY)
+    await engine.aclose()
+    sent = fake.seen[-1].body["input_prefix"]
+    assert long_file.endswith(sent) and sent.endswith(PREFIX)
+    assert len(sent) <= (64 - GREEDY.max_new_tokens - 3) * 2  # 2 characters per token at most
+    assert sent.startswith("line_")  # cut at a line start

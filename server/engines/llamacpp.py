@@ -1,10 +1,11 @@
 """llama.cpp's `llama-server`: `/infill` for a model with FIM tokens, else `/completion`.
 
 `/infill` takes the prefix and suffix as text and builds the FIM prompt with the model's own
-tokens; a model without them answers 501, and from then on this wire sends `/completion` with the
-prompt (a template's, if `fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed
-slot per language server (one per editor connection) let consecutive keystrokes reuse the
-server's key/value cache, as the local engine reuses its own.
+tokens. A prompt longer than a slot's context is refused, so the text is cut to fit it. A model
+without FIM tokens answers 501, and from then on this wire sends `/completion` with the prompt (a
+template's, if `fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed slot per
+language server (one per editor connection) let consecutive keystrokes reuse the server's
+key/value cache, as the local engine reuses its own.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import httpx
 
 from server.engines.fim_templates import NAMED, FimTemplate, parse_template
 from server.engines.http import EngineFault
-from server.engines.remote import Piece, Request
+from server.engines.remote import Piece, Request, cut_prefix
 from server.engines.settings import EngineSettings
 from server.generation import GenerationSettings
+
+# Few characters per token assumed when fitting a slot's context: a prompt cut too short loses a
+# little context, one cut too long is refused.
+SAFE_CHARS_PER_TOKEN = 2
+FIM_TOKENS = 3
 
 
 class LlamaCppWire:
@@ -26,22 +32,37 @@ class LlamaCppWire:
             parse_template(settings.fim_template) if settings.fim_template else None
         )
         self._timeout_ms = settings.timeout_ms
-        self._slot: int | None = None  # learnt from /props on first use
+        # Learnt from /props on first use: this process's slot (the pid modulo the server's
+        # slot count; -1: the server picks) and a slot's context in tokens (0: unknown).
+        self._slot: int | None = None
+        self._slot_context = 0
 
-    async def _slot_id(self, client: httpx.AsyncClient) -> int:
-        """This process's slot: the pid modulo the server's slot count (-1: the server picks)."""
-        if self._slot is None:
-            try:
-                response = await client.get("/props")
-                slots = int(response.json().get("total_slots", 0)) if response.is_success else 0
-            except (httpx.HTTPError, ValueError, AttributeError):
-                slots = 0
-            self._slot = os.getpid() % slots if slots > 0 else -1
-        return self._slot
+    async def _learn_props(self, client: httpx.AsyncClient) -> None:
+        try:
+            response = await client.get("/props")
+            props = response.json() if response.is_success else {}
+            slots = int(props.get("total_slots", 0))
+            context = int(props.get("default_generation_settings", {}).get("n_ctx", 0))
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+            slots, context = 0, 0
+        self._slot = os.getpid() % slots if slots > 0 else -1
+        self._slot_context = context
+
+    def _fit(self, prefix: str, suffix: str, settings: GenerationSettings) -> tuple[str, str]:
+        """Prefix and suffix cut to fit a slot's context with room for the new tokens."""
+        if not self._slot_context:
+            return prefix, suffix
+        room = self._slot_context - settings.max_new_tokens - FIM_TOKENS
+        max_chars = max(room, 16) * SAFE_CHARS_PER_TOKEN
+        suffix = suffix[: max_chars // 4]
+        return cut_prefix(prefix, max_chars - len(suffix)), suffix
 
     async def request(
         self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
     ) -> Request:
+        if self._slot is None:
+            await self._learn_props(client)
+        prefix, suffix = self._fit(prefix, suffix, settings)
         body = {
             "n_predict": settings.max_new_tokens,
             "temperature": settings.temperature,
@@ -50,7 +71,7 @@ class LlamaCppWire:
             "min_p": 0.0,
             "stream": True,
             "cache_prompt": True,
-            "id_slot": await self._slot_id(client),
+            "id_slot": self._slot,
             "t_max_predict_ms": self._timeout_ms,
             "timings_per_token": True,  # every event carries the cache counts
         }

@@ -68,16 +68,21 @@ class Wire(Protocol):
         ...
 
 
-def trim(prefix: str, suffix: str, settings: GenerationSettings) -> tuple[str, str]:
-    """The text nearest the cursor that fits the prompt budget. The prefix is cut in coarse
-    steps at a line start, so consecutive keystrokes keep the same prompt start and the
-    server's prompt cache stays reusable (as prompt.py does for the local model)."""
-    budget = (settings.context_tokens or 1024) * CHARS_PER_TOKEN
-    start = coarse_cut(len(prefix), budget)
+def cut_prefix(prefix: str, max_chars: int) -> str:
+    """The end of `prefix`, at most about `max_chars` long. Cut in coarse steps at a line start,
+    so consecutive keystrokes keep the same prompt start and the server's prompt cache stays
+    reusable (as prompt.py does for the local model)."""
+    start = coarse_cut(len(prefix), max_chars)
     if start:
         line_start = prefix.find("\n", start)
         start = line_start + 1 if line_start >= 0 else start
-    return prefix[start:], suffix[:SUFFIX_CHARS] if settings.use_suffix else ""
+    return prefix[start:]
+
+
+def trim(prefix: str, suffix: str, settings: GenerationSettings) -> tuple[str, str]:
+    """The text nearest the cursor that fits the `contextTokens` budget."""
+    budget = (settings.context_tokens or 1024) * CHARS_PER_TOKEN
+    return cut_prefix(prefix, budget), suffix[:SUFFIX_CHARS] if settings.use_suffix else ""
 
 
 def api_key(settings: EngineSettings) -> str | None:

@@ -155,17 +155,14 @@ class NanopilotServer(LanguageServer):
         elif isinstance(engine, RemoteEngine):
             self.service.clear()
             engine.health.on_change = partial(self._engine_health, engine)
-            return self._remote_ready(engine)
+            outcome = f"engine {engine.health.name} in use"
+            self.log(outcome)
+            return outcome
         else:
             self.service.clear()
             kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
             outcome = f"model ready on {engine.device} ({kind})"
         self.log(f"{outcome}: {model_dir}")
-        return outcome
-
-    def _remote_ready(self, engine: RemoteEngine) -> str:
-        outcome = f"engine {engine.health.name} in use"
-        self.log(outcome)
         return outcome
 
     def _engine_health(self, engine: RemoteEngine, fault: str | None) -> None:

@@ -19,6 +19,7 @@ from tests.conftest import REPO_ROOT
 from tests.llama_server import DEFAULT_MODEL, LlamaServer, require_binary
 from tests.test_server import end_of, inline, open_document, start_server, status, wait_for_state
 from training.export_gguf import export
+from training.fim import fim_token_ids
 from training.saved_model import load_saved_model
 
 pytestmark = [pytest.mark.engine, pytest.mark.asyncio(loop_scope="module")]
@@ -75,8 +76,9 @@ def test_tokenisation_agrees(llama, local_engine):
 def test_greedy_tokens_equal_the_local_models(llama):
     """The export computes what the local model computes: same FIM prompt ids, same greedy ids."""
     model, tokenizer = load_saved_model(DEFAULT_MODEL)
+    fim = fim_token_ids(tokenizer)
     for prefix in PREFIXES:
-        ids = [1, *tokenizer(prefix)["input_ids"], 2, 3]  # <fim_prefix> P <fim_suffix> <fim_middle>
+        ids = [fim.prefix, *tokenizer(prefix)["input_ids"], fim.suffix, fim.middle]
         with torch.no_grad():
             ours = model.generate(
                 torch.tensor([ids]), max_new_tokens=16, do_sample=False, pad_token_id=0

@@ -88,7 +88,9 @@ def test_greedy_tokens_equal_the_local_models(llama):
             json={"prompt": ids, "n_predict": 16, "temperature": 0, "return_tokens": True},
             timeout=60,
         ).json()
-        assert answer["tokens"] == [token for token in ours if token != 0][: len(answer["tokens"])]
+        if ours and ours[-1] == tokenizer.eos_token_id:  # llama.cpp does not return the EOS
+            ours.pop()
+        assert answer["tokens"] == ours, prefix.splitlines()[-1]
 
 
 async def test_served_completions_equal_the_local_engines(llamacpp, local_engine):

@@ -24,9 +24,21 @@ def test_psm_order():
 def test_fim_transform_round_trips_to_the_original_text():
     rng = random.Random(0)
     for _ in range(200):
-        example = fim_transform(TEXT, rng, fim_rate=1.0)
+        example = fim_transform(TEXT, rng, fim_rate=1.0, mode="char")
         assert example != TEXT
         assert undo_psm(example) == TEXT
+
+
+def test_line_cuts_start_where_a_cursor_stands_and_end_at_a_line_end():
+    rng = random.Random(2)
+    for _ in range(200):
+        example = fim_transform(TEXT, rng, fim_rate=1.0, mode="line")
+        assert undo_psm(example) == TEXT
+        prefix = example.removeprefix(FIM_PREFIX).partition(FIM_SUFFIX)[0]
+        middle = example.partition(FIM_MIDDLE)[2]
+        suffix = example.partition(FIM_SUFFIX)[2].partition(FIM_MIDDLE)[0]
+        assert suffix == "" or suffix.startswith("\n")  # the gap ends at a line end
+        assert middle == "" or not prefix.endswith(" " * 5)  # never inside the indentation
 
 
 def test_fim_rate_zero_leaves_text_alone_and_half_transforms_about_half():

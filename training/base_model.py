@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from training.corpus import first_error_line
 from training.errors import UserError
 from training.fim import FIM_TOKENS, fim_token_ids
@@ -33,7 +35,11 @@ def load_base_model(name: str):
     local_only = path.is_dir() or not hub_reachable()
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only)
-        model = AutoModelForCausalLM.from_pretrained(name, local_files_only=local_only)
+        # float32 master weights whatever dtype the model was saved in (models/default is bf16):
+        # mixed precision, where the hardware has it, comes from autocast, not from the weights.
+        model = AutoModelForCausalLM.from_pretrained(
+            name, local_files_only=local_only, dtype=torch.float32
+        )
     except (OSError, ValueError) as err:
         offline = local_only and not path.is_dir()
         reason = "no local copy and the hub is unreachable" if offline else first_error_line(err)

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from training.atomic import write_json
 from training.char_tokenizer import CharTokenizer
 from training.checkpoint import save_checkpoint
+from training.cpu_features import native_bf16
 from training.interrupt import ctrl_c_deferred
 from training.model import SimpleGPT
 from training.plotting import save_line_plot
@@ -91,7 +92,7 @@ def autocast_dtype(device: torch.device, name: str = "auto") -> torch.dtype | No
         return torch.bfloat16
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
-    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device.type == "cpu" and native_bf16():
         return torch.bfloat16
     return None
 

@@ -1,16 +1,15 @@
-"""A corpus of Python functions for training a code model, split into train/validation/test.
+"""A corpus of Python code for training a code model, split into train/validation/test.
 
-Functions (with decorators, signature and docstring) are cut out of source files with `ast`;
-a method keeps the header line of its class, so `self` and the class name make sense. Files that
-do not parse are skipped, exact and whitespace-normalised duplicates are dropped, lengths are
-bounded, and the split is made **by file**: every function of a file lands in the same split, so
-nothing the test split holds was seen in training, not even a sibling from the same module.
+The unit of training is a whole **file** (the default: what the editor holds when it asks for a
+completion) or a **function** (with decorators, signature and docstring, cut out with `ast`; a
+method keeps the header line of its class, so `self` and the class name make sense). Files that
+do not parse are skipped; exact, whitespace-normalised and near duplicates (MinHash over lines)
+are dropped; lengths are bounded. The split is made **by group** (a package or top-level
+directory, see `training.sources`): nothing the test split holds was seen in training, not even a
+sibling module of the same project. A split that would come out empty takes the group (or, with
+too few groups, the file) nearest to its share, so validation always has tokens.
 
-Sources (`--data`): nothing (the running Python's standard library, without its test suites), a
-directory of `.py` files, a `.jsonl`/`.json`/`.parquet`/`.txt` file whose records hold source code
-in a `content` or `text` field, or a Hugging Face hub data set name.
-
-    python -m training.corpus                 # summary of the standard-library corpus
+    python -m training.corpus                 # summary of the default corpus
     python -m training.corpus --data src/ --write runs/corpus
 """
 
@@ -19,169 +18,103 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
-import sysconfig
 import textwrap
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from training.atomic import atomic_path
 from training.errors import UserError, run_cli
-from training.hub import hub_reachable
+from training.sources import (
+    INSTALLED_DATA,
+    PackageInfo,
+    SourceFile,
+    first_error_line,
+    load_sources,
+    stdlib_dir,
+)
+
+__all__ = [
+    "SPLITS", "UNITS", "Corpus", "CorpusOptions", "SourceFile", "build_corpus",
+    "extract_functions", "first_error_line", "load_corpus", "split_of", "stdlib_dir",
+]  # fmt: skip
 
 SPLITS = ("train", "validation", "test")
-TEXT_FIELDS = ("content", "text")
-RECORD_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text"}
-# Directories of the standard library that are test suites, data or third-party code.
-STDLIB_SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__", "lib-dynload"}
-STDLIB_DATA = "stdlib"
+UNITS = ("file", "function")
+# MinHash over a document's distinct lines: 4 bands of 4 hashes flag pairs whose line sets
+# overlap by roughly 80 % or more (a copied module with a few edits).
+MINHASH_BANDS, MINHASH_ROWS = 4, 4
+_PRIME = (1 << 61) - 1
+_RNG = np.random.default_rng(0)
+_MINHASH_A = _RNG.integers(1, _PRIME, MINHASH_BANDS * MINHASH_ROWS, dtype=np.uint64)
+_MINHASH_B = _RNG.integers(0, _PRIME, MINHASH_BANDS * MINHASH_ROWS, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
 class CorpusOptions:
-    """How functions are filtered and split; the same options always give the same corpus."""
+    """How documents are cut, filtered and split; the same options always give the same corpus."""
 
+    unit: str = "file"
     min_lines: int = 3
-    max_chars: int = 6000
-    validation_percent: float = 5.0
-    test_percent: float = 5.0
+    max_chars: int = 6000  # per function
+    max_file_chars: int = 150_000  # per file (larger ones are data tables, not code to learn)
+    validation_percent: float = 3.0  # of groups, by the hash of their names
+    test_percent: float = 13.0
     max_files: int | None = None
 
-
-@dataclass(frozen=True)
-class SourceFile:
-    name: str  # a stable name (relative path or record id) that decides the split
-    text: str
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise UserError(f"unit {self.unit!r} is unknown; choose one of {', '.join(UNITS)}")
 
 
 @dataclass
 class CorpusSummary:
     source: str
+    unit: str = "file"
     files: int = 0
     unparsable_files: int = 0
-    functions: int = 0
+    documents: int = 0
     exact_duplicates: int = 0
     normalised_duplicates: int = 0
+    near_duplicates: int = 0
     too_short: int = 0
     too_long: int = 0
+    groups_per_split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
     files_per_split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
-    functions_per_split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+    documents_per_split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
     chars_per_split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+    packages: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def lines(self) -> list[str]:
-        kept = sum(self.functions_per_split.values())
+        kept = sum(self.documents_per_split.values())
         split_text = ", ".join(
-            f"{name} {self.functions_per_split[name]} functions / {self.files_per_split[name]} "
-            f"files / {self.chars_per_split[name] / 1e6:.2f}M chars"
+            f"{name} {self.documents_per_split[name]} {self.unit}s / "
+            f"{self.groups_per_split[name]} groups / {self.chars_per_split[name] / 1e6:.2f}M chars"
             for name in SPLITS
         )
+        excluded = [p["name"] for p in self.packages if p["excluded"]]
         return [
             f"corpus from {self.source}: {self.files} files ({self.unparsable_files} unparsable, "
-            f"skipped), {self.functions} functions found, {kept} kept",
-            f"dropped: {self.exact_duplicates} exact duplicates, {self.normalised_duplicates} "
-            f"whitespace-normalised duplicates, {self.too_short} too short, "
-            f"{self.too_long} too long",
-            f"split by file: {split_text}",
+            f"skipped), {self.documents} {self.unit}s found, {kept} kept",
+            f"dropped: {self.exact_duplicates} exact, {self.normalised_duplicates} "
+            f"whitespace-normalised and {self.near_duplicates} near duplicates, "
+            f"{self.too_short} too short, {self.too_long} too long",
+            f"split by group: {split_text}",
+            *([f"left out for their licence: {', '.join(excluded)}"] if excluded else []),
         ]
 
 
 @dataclass
 class Corpus:
-    splits: dict[str, list[str]]  # split name -> function source texts
+    splits: dict[str, list[str]]  # split name -> document texts (files or functions)
+    files: dict[str, list[SourceFile]]  # split name -> the whole files they came from
     summary: CorpusSummary
-
-
-def stdlib_dir() -> Path:
-    return Path(sysconfig.get_paths()["stdlib"])
-
-
-def iter_python_files(root: Path, skip_dirs: frozenset[str] = frozenset()) -> Iterator[Path]:
-    """Every `.py` file under `root` in sorted order, leaving out directories named in skip_dirs."""
-    for path in sorted(root.rglob("*.py")):
-        relative_dirs = path.relative_to(root).parts[:-1]
-        if not any(part in skip_dirs for part in relative_dirs):
-            yield path
-
-
-def read_directory(root: Path, skip_dirs: frozenset[str] = frozenset()) -> list[SourceFile]:
-    files = []
-    for path in iter_python_files(root, skip_dirs):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue  # not UTF-8 text (a few test fixtures are deliberately broken)
-        files.append(SourceFile(str(path.relative_to(root)), text))
-    return files
-
-
-def read_records(data: str, max_files: int | None) -> list[SourceFile]:
-    """Records from a local data file or a hub data set; each record's code is one source file."""
-    from datasets import load_dataset
-
-    suffix = Path(data).suffix.lower()
-    if Path(data).is_file():
-        if suffix not in RECORD_SUFFIXES:
-            raise UserError(
-                f"--data {data}: unsupported file type {suffix!r}; use a directory of .py files "
-                f"or a {', '.join(RECORD_SUFFIXES)} file"
-            )
-        builder = RECORD_SUFFIXES[suffix]
-        extra = {"sample_by": "document"} if builder == "text" else {}
-        try:
-            dataset = load_dataset(builder, data_files=data, split="train", **extra)
-        except Exception as err:
-            raise UserError(f"--data {data}: could not read it ({first_error_line(err)})") from err
-    else:
-        if not hub_reachable():
-            raise UserError(
-                f"--data {data}: no such file or directory, and the hub is unreachable for a "
-                "data set of that name; pass a directory of .py files or a data file"
-            )
-        try:
-            dataset = load_dataset(data, split="train")
-        except Exception as err:
-            raise UserError(
-                f"--data {data}: not a local path, and the hub data set could not be loaded "
-                f"({first_error_line(err)}); offline, pass a directory of .py files or a data file"
-            ) from err
-    text_field = next((name for name in TEXT_FIELDS if name in dataset.column_names), None)
-    if text_field is None:
-        raise UserError(
-            f"--data {data}: records have no 'content' or 'text' field "
-            f"(fields: {', '.join(dataset.column_names)})"
-        )
-    if max_files is not None:
-        dataset = dataset.select(range(min(max_files, len(dataset))))
-    names = dataset["path"] if "path" in dataset.column_names else range(len(dataset))
-    return [
-        SourceFile(f"{name}#{index}", text or "")
-        for index, (name, text) in enumerate(zip(names, dataset[text_field], strict=True))
-    ]
-
-
-def first_error_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
-
-
-def load_sources(data: str | None, max_files: int | None = None) -> tuple[str, list[SourceFile]]:
-    """The source files named by `--data` (None: the standard library), with a display name."""
-    if data is None or data == STDLIB_DATA:
-        root = stdlib_dir()
-        files = read_directory(root, frozenset(STDLIB_SKIP_DIRS))
-        source = f"the Python standard library ({root})"
-    elif Path(data).is_dir():
-        files = read_directory(Path(data))
-        source = data
-    else:
-        files = read_records(data, max_files)
-        source = data
-    return source, files[:max_files] if max_files is not None else files
 
 
 def normalise_newlines(text: str) -> str:
@@ -218,9 +151,27 @@ def extract_functions(text: str) -> list[str] | None:
     return functions
 
 
+def extract_documents(text: str, unit: str) -> list[str] | None:
+    """The training documents of one file (None if it does not parse)."""
+    if unit == "function":
+        return extract_functions(text)
+    text = normalise_newlines(text)
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    return [text]
+
+
+def bucket_of(name: str) -> float:
+    """A stable number in [0, 100) from a name: the same across runs, machines and Pythons."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 10_000 / 100
+
+
 def split_of(name: str, options: CorpusOptions) -> str:
-    """A file's split, from a hash of its name: stable across runs, machines and Python versions."""
-    bucket = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 10_000 / 100
+    """A group's split, from a hash of its name: stable across runs, machines and Pythons, and
+    independent of which other groups exist (installing a package moves no other one)."""
+    bucket = bucket_of(name)
     if bucket < options.test_percent:
         return "test"
     if bucket < options.test_percent + options.validation_percent:
@@ -228,66 +179,128 @@ def split_of(name: str, options: CorpusOptions) -> str:
     return "train"
 
 
+def assign_splits(keys: list[str], options: CorpusOptions) -> dict[str, str]:
+    """Split of each key (group); a split with a share > 0 never comes out empty.
+
+    An empty held-out split takes the training key whose hash bucket is lowest, as long as
+    training keeps at least one key.
+    """
+    assigned = {key: split_of(key, options) for key in keys}
+    wanted = {"test": options.test_percent, "validation": options.validation_percent}
+    for split, share in wanted.items():
+        if share <= 0 or split in assigned.values():
+            continue
+        train_keys = sorted((k for k, s in assigned.items() if s == "train"), key=bucket_of)
+        if len(train_keys) > 1:
+            assigned[train_keys[0]] = split
+    return assigned
+
+
+class NearDuplicates:
+    """MinHash + banding over each document's distinct stripped lines."""
+
+    def __init__(self) -> None:
+        self._bands: set[tuple[int, bytes]] = set()
+
+    def seen(self, text: str) -> bool:
+        """True when a document with nearly the same lines was added before (else add this)."""
+        lines = {line.strip() for line in text.split("\n") if len(line.strip()) > 3}
+        if len(lines) < 5:
+            return False  # too short for a reliable estimate: exact dedup handles these
+        hashes = np.fromiter((zlib.crc32(line.encode()) for line in lines), dtype=np.uint64)
+        signature = ((np.outer(hashes, _MINHASH_A) + _MINHASH_B) % _PRIME).min(axis=0)
+        keys = [
+            (band, signature[band * MINHASH_ROWS : (band + 1) * MINHASH_ROWS].tobytes())
+            for band in range(MINHASH_BANDS)
+        ]
+        if any(key in self._bands for key in keys):
+            return True
+        self._bands.update(keys)
+        return False
+
+
 def build_corpus(
-    files: Iterable[SourceFile], source: str, options: CorpusOptions = CorpusOptions()
+    files: Iterable[SourceFile],
+    source: str,
+    options: CorpusOptions = CorpusOptions(),
+    packages: list[PackageInfo] | None = None,
 ) -> Corpus:
-    """Extract, filter, de-duplicate and split the functions of `files` (in the order given)."""
-    summary = CorpusSummary(source=source)
+    """Cut, filter, de-duplicate and split the documents of `files` (in the order given)."""
+    files = list(files)
+    summary = CorpusSummary(source=source, unit=options.unit)
+    summary.packages = [asdict(p) for p in packages or []]
+    if len({file.group or file.name for file in files}) < 3:  # too few groups: split by file
+        files = [SourceFile(f.name, f.text, "") for f in files]
+    split_by_key = assign_splits(sorted({file.group or file.name for file in files}), options)
     splits: dict[str, list[str]] = {name: [] for name in SPLITS}
+    kept_files: dict[str, list[SourceFile]] = {name: [] for name in SPLITS}
+    kept_groups: dict[str, set[str]] = {name: set() for name in SPLITS}
     seen_exact: set[str] = set()
     seen_normalised: set[str] = set()
-    for file in tqdm(files, desc="extracting functions", unit="file", leave=False):
+    near = NearDuplicates()
+    for file in tqdm(files, desc=f"cutting {options.unit}s", unit="file", leave=False):
         summary.files += 1
-        functions = extract_functions(file.text)
-        if functions is None:
+        if options.unit == "file" and len(file.text) > options.max_file_chars:
+            summary.too_long += 1
+            continue
+        documents = extract_documents(file.text, options.unit)
+        if documents is None:
             summary.unparsable_files += 1
             continue
-        split = split_of(file.name, options)
+        key = file.group or file.name
+        split = split_by_key[key]
         kept_any = False
-        for function in functions:
-            summary.functions += 1
-            normalised = " ".join(function.split())
-            if function in seen_exact:
+        for document in documents:
+            summary.documents += 1
+            normalised = " ".join(document.split())
+            if document in seen_exact:
                 summary.exact_duplicates += 1
                 continue
             if normalised in seen_normalised:
                 summary.normalised_duplicates += 1
                 continue
-            seen_exact.add(function)
+            seen_exact.add(document)
             seen_normalised.add(normalised)
-            if function.count("\n") < options.min_lines:
+            if document.count("\n") < options.min_lines:
                 summary.too_short += 1
                 continue
-            if len(function) > options.max_chars:
+            if options.unit == "function" and len(document) > options.max_chars:
                 summary.too_long += 1
                 continue
-            splits[split].append(function)
-            summary.functions_per_split[split] += 1
-            summary.chars_per_split[split] += len(function)
+            if near.seen(document):
+                summary.near_duplicates += 1
+                continue
+            splits[split].append(document)
+            summary.documents_per_split[split] += 1
+            summary.chars_per_split[split] += len(document)
             kept_any = True
-        summary.files_per_split[split] += kept_any
+        if kept_any:
+            summary.files_per_split[split] += 1
+            kept_files[split].append(SourceFile(file.name, normalise_newlines(file.text), key))
+            kept_groups[split].add(key)
+    summary.groups_per_split = {name: len(kept_groups[name]) for name in SPLITS}
     if not splits["train"]:
         raise UserError(
-            f"no usable Python functions in {source} ({summary.files} files, "
+            f"no usable Python {options.unit}s in {source} ({summary.files} files, "
             f"{summary.unparsable_files} unparsable); point --data at Python source code"
         )
-    return Corpus(splits, summary)
+    return Corpus(splits, kept_files, summary)
 
 
 def load_corpus(data: str | None, options: CorpusOptions = CorpusOptions()) -> Corpus:
-    source, files = load_sources(data, options.max_files)
-    if not files:
+    sources = load_sources(data, options.max_files)
+    if not sources.files:
         raise UserError(f"--data {data}: no source files found; point it at Python code")
-    return build_corpus(files, source, options)
+    return build_corpus(sources.files, sources.description, options, sources.packages)
 
 
-def write_splits(corpus: Corpus, out_dir: Path) -> None:
+def write_splits(corpus: Corpus, out_dir) -> None:
     """Each split as JSON lines with a `content` field, readable again with `--data`."""
     import json
 
-    for name, functions in corpus.splits.items():
+    for name, documents in corpus.splits.items():
         with atomic_path(out_dir / f"{name}.jsonl") as tmp:
-            tmp.write_text("".join(json.dumps({"content": f}) + "\n" for f in functions))
+            tmp.write_text("".join(json.dumps({"content": d}) + "\n" for d in documents))
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -295,17 +308,27 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
         "--data",
         default=None,
         help="directory of .py files, .jsonl/.json/.parquet/.txt file (field content or text), "
-        "or hub data set name (default: the running Python's standard library)",
+        f"hub data set name, 'stdlib', or '{INSTALLED_DATA}' (the default: the running Python's "
+        "standard library and installed packages)",
     )
+    parser.add_argument("--unit", default="file", choices=UNITS, help="training document")
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_corpus_arguments(parser)
     parser.add_argument("--write", type=Path, help="write train/validation/test .jsonl here")
     args = parser.parse_args(argv)
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, CorpusOptions(unit=args.unit))
     print("\n".join(corpus.summary.lines()))
+    for package in corpus.summary.packages:
+        print(
+            f"  {package['name']} {package['version']} ({package['licence']}): "
+            f"{package['files']} files, {package['chars'] / 1e6:.2f}M chars "
+            f"{'— left out: ' + package['excluded'] if package['excluded'] else ''}"
+        )
     if args.write:
         write_splits(corpus, args.write)
         print(f"wrote {', '.join(f'{s}.jsonl' for s in SPLITS)} to {args.write}")

@@ -25,3 +25,8 @@ def run_cli(main: Callable[[], int | None]) -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(status or 0)
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr: the command goes on, the user learns what it costs."""
+    print(f"warning: {message}", file=sys.stderr)

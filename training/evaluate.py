@@ -1,14 +1,18 @@
-"""Score code models on the held-out test split: perplexity and CodeXGLUE-style line completion.
+"""Score code models as the editor sees them: whole held-out files, the rest of the line to type.
 
     python -m training.evaluate --model models/default
-    python -m training.evaluate --model runs/quick runs/default --json runs/evaluation.json
+    python -m training.evaluate --model runs/previous models/default --json runs/evaluation.json
 
-Completions go through the completion server's own engine (`server.engine.CompletionEngine`):
-the same prompt building, token healing (the cursor sits after indentation, halfway through a
-newline+indent token), FIM prompt for FIM models, stopping and post-processing that the editor
-gets, decoded greedily. The first line of each suggestion is compared with the true line:
-exact match (%) and edit similarity (0-100). Perplexity is per token of the model's own
-tokenizer; bits per character compare models with different tokenizers.
+Cases (`training.line_completion`) are cut from the whole files of the held-out split (held out
+by package, see `training.corpus`) at two cursor kinds: a statement start and mid-line. Each is
+completed through the completion server's own engine (`server.engine.CompletionEngine`): the same
+prompt building from the whole file before the cursor, token healing, stopping and
+post-processing the editor gets, decoded greedily, with the server's default settings (the
+suffix in the prompt only with `--use_suffix`). The first line of each suggestion is compared with
+the true rest of the line: exact match (%) and edit similarity (0-100), each with its standard
+error. A constant baseline (the most frequent line of the training files at that cursor kind)
+is in the same table. Perplexity is per token of the model's own tokenizer; bits per character
+compare models with different tokenizers.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -24,63 +29,56 @@ from tqdm import tqdm
 from training.atomic import write_json
 from training.corpus import SPLITS, CorpusOptions, add_corpus_arguments, load_corpus
 from training.errors import UserError, run_cli
-from training.line_completion import (
-    LineCase,
-    build_cases,
-    edit_similarity,
-    exact_match,
-    first_line,
-)
+from training.line_completion import CURSOR_KINDS, LineCase, Scores, build_cases, constant_baseline
+from training.line_completion import first_line as first_line_of
 from training.saved_model import load_saved_model
+
+BASELINE_CASES = 5000  # training-file cases the constant baseline is chosen from
 
 
 def completion_scores(
-    model_dir: Path, cases: list[LineCase], max_new_tokens: int, use_suffix: bool, device: str
+    model_dir: Path, cases: dict[str, list[LineCase]], args: argparse.Namespace
 ) -> dict:
-    """Exact match and edit similarity of the engine's greedy first lines over `cases`."""
+    """Scores of the engine's greedy first lines for each cursor kind."""
     from server.engine import CompletionEngine, GenerationSettings
 
-    engine = CompletionEngine.load(model_dir, device=device)
-    with_suffix = engine.is_fim and use_suffix
+    engine = CompletionEngine.load(model_dir, device=args.device)
     settings = GenerationSettings(
         temperature=0.0,
         top_p=1.0,
-        max_new_tokens=max_new_tokens,
+        max_new_tokens=args.max_new_tokens,
         multiline=False,
-        use_suffix=with_suffix,
+        use_suffix=engine.is_fim and args.use_suffix,
     )
-    matches, similarities, examples = 0, [], []
-    started = time.perf_counter()
-    for case in tqdm(cases, desc=f"line completion {model_dir.name}", unit="case", leave=False):
-        prediction = first_line(engine.complete(case.prefix, case.suffix, settings))
-        matches += exact_match(prediction, case.target)
-        similarities.append(edit_similarity(prediction, case.target))
-        if len(examples) < 8:
-            examples.append({"target": case.target, "prediction": prediction})
-    return {
-        "fim_prompt": with_suffix,
-        "cases": len(cases),
-        "exact_match": 100.0 * matches / len(cases),
-        "edit_similarity": sum(similarities) / len(cases),
-        "seconds_per_case": (time.perf_counter() - started) / len(cases),
-        "examples": examples,
-    }
+    result: dict = {"fim_prompt": settings.use_suffix}
+    for kind, kind_cases in cases.items():
+        started = time.perf_counter()
+        predictions = [
+            first_line_of(engine.complete(case.prefix, case.suffix, settings))
+            for case in tqdm(kind_cases, desc=f"{model_dir.name} {kind}", unit="case", leave=False)
+        ]
+        result[kind] = asdict(Scores.of(predictions, kind_cases))
+        result[kind]["seconds_per_case"] = (time.perf_counter() - started) / len(kind_cases)
+        result[kind]["examples"] = [
+            {"target": c.target, "prediction": p}
+            for c, p in zip(kind_cases[:10], predictions[:10], strict=True)
+        ]
+    return result
 
 
-def perplexity_scores(model_dir: Path, functions: list[str], max_functions: int) -> dict:
-    """Mean next-token loss over whole functions, each scored alone (plain text, no FIM)."""
+def perplexity_scores(model_dir: Path, sources: list[str], max_files: int) -> dict:
+    """Mean next-token loss over the first context window of each held-out file (plain text)."""
     model, tokenizer = load_saved_model(model_dir)
     context = model.config.max_position_embeddings
     total_loss = total_tokens = total_chars = 0.0
     with torch.no_grad():
-        for function in functions[:max_functions]:
-            ids = tokenizer(function, truncation=True, max_length=context - 1)["input_ids"]
-            ids = torch.tensor([[tokenizer.eos_token_id, *ids, tokenizer.eos_token_id]])
-            ids = ids[:, :context]  # a long function is scored on its first `context` tokens
+        for source in sources[:max_files]:
+            ids = tokenizer(source, truncation=True, max_length=context - 1)["input_ids"]
+            ids = torch.tensor([[tokenizer.eos_token_id, *ids]])
             predicted = ids.shape[1] - 1  # the first token is only context
             total_loss += model(input_ids=ids, labels=ids).loss.item() * predicted
             total_tokens += predicted
-            total_chars += len(tokenizer.decode(ids[0, 1:], skip_special_tokens=True)) + 1
+            total_chars += len(tokenizer.decode(ids[0, 1:], skip_special_tokens=True))
     loss = total_loss / total_tokens
     return {
         "test_loss": loss,
@@ -91,55 +89,74 @@ def perplexity_scores(model_dir: Path, functions: list[str], max_functions: int)
     }
 
 
-def evaluate_model(model_dir: Path, functions: list[str], cases: list[LineCase], args) -> dict:
-    result = {"model": str(model_dir)}
-    result |= perplexity_scores(model_dir, functions, args.perplexity_functions)
-    result |= completion_scores(
-        model_dir, cases, args.max_new_tokens, not args.without_suffix, args.device
-    )
-    return result
+def baseline_row(train_sources: list[str], cases: dict[str, list[LineCase]], seed: int) -> dict:
+    """The best constant: each kind's most frequent line in the training files, on the cases."""
+    row: dict = {"model": "constant baseline", "parameters": 0, "fim_prompt": False}
+    for kind, kind_cases in cases.items():
+        constant = constant_baseline(build_cases(train_sources, BASELINE_CASES, kind, seed))
+        row[kind] = asdict(Scores.of([constant] * len(kind_cases), kind_cases))
+        row[kind]["constant"] = constant
+    return row
 
 
 def format_table(results: list[dict]) -> str:
-    header = (
-        f"{'model':<32} {'params':>7} {'FIM':>4} {'ppl':>7} {'bits/ch':>7} {'EM %':>6} {'ES':>6}"
-    )
-    rows = [
-        f"{Path(r['model']).name or r['model']:<32} {r['parameters'] / 1e6:>6.2f}M "
-        f"{'yes' if r['fim_prompt'] else 'no':>4} {r['perplexity']:>7.2f} "
-        f"{r['bits_per_char']:>7.3f} {r['exact_match']:>6.1f} {r['edit_similarity']:>6.1f}"
-        for r in results
-    ]
-    return "\n".join([header, "-" * len(header), *rows])
+    """A Markdown table: one row per model, EM and ES with their standard errors per kind."""
+
+    def cell(scores: dict, key: str) -> str:
+        return f"{scores[key]:.1f} ± {scores[key + '_se']:.1f}"
+
+    kinds = [kind for kind in CURSOR_KINDS if kind in results[0]]
+    header = ["model", "params", "FIM prompt", "ppl", "bits/char"]
+    for kind in kinds:
+        header += [f"{kind} EM %", f"{kind} ES"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        ppl = f"{r['perplexity']:.2f}" if "perplexity" in r else "–"
+        bits = f"{r['bits_per_char']:.3f}" if "bits_per_char" in r else "–"
+        cells = [Path(r["model"]).name or r["model"], f"{r['parameters'] / 1e6:.2f}M",
+                 "yes" if r["fim_prompt"] else "no", ppl, bits]  # fmt: skip
+        for kind in kinds:
+            cells += [cell(r[kind], "exact_match"), cell(r[kind], "edit_similarity")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", nargs="+", required=True, type=Path, help="model directories")
     add_corpus_arguments(parser)
     parser.add_argument(
         "--split", default="test", choices=SPLITS, help="split to score (train: memorisation)"
     )
-    parser.add_argument("--cases", type=int, default=300, help="line-completion cases")
+    parser.add_argument("--cases", type=int, default=400, help="cases per cursor kind")
+    parser.add_argument(
+        "--kinds", nargs="+", default=list(CURSOR_KINDS), choices=CURSOR_KINDS, help="cursors"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed that picks the cases")
     parser.add_argument("--max_new_tokens", type=int, default=48)
-    parser.add_argument(
-        "--perplexity_functions", type=int, default=300, help="functions scored for perplexity"
-    )
-    parser.add_argument(
-        "--min_lines", type=int, default=CorpusOptions.min_lines, help="shortest function used"
-    )
-    parser.add_argument("--without_suffix", action="store_true", help="no suffix for FIM models")
+    parser.add_argument("--perplexity_files", type=int, default=100, help="files scored for ppl")
+    parser.add_argument("--use_suffix", action="store_true", help="FIM prompt with the suffix")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     parser.add_argument("--json", type=Path, default=Path("runs/evaluation.json"))
-    args = parser.parse_args(argv)
-    corpus = load_corpus(args.data, CorpusOptions(min_lines=args.min_lines))
-    functions = corpus.splits[args.split]
-    cases = build_cases(functions, args.cases, args.seed)
-    if not cases:
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    corpus = load_corpus(args.data, CorpusOptions(unit="file"))
+    sources = [file.text for file in corpus.files[args.split]]
+    cases = {kind: build_cases(sources, args.cases, kind, args.seed) for kind in args.kinds}
+    if not all(cases.values()):
         raise UserError(f"the {args.split} split has no function bodies to cut cases from")
-    print(f"{len(cases)} line-completion cases from {len(functions)} {args.split} functions")
-    results = [evaluate_model(model_dir, functions, cases, args) for model_dir in args.model]
+    counts = ", ".join(f"{len(c)} {kind}" for kind, c in cases.items())
+    print(f"cases: {counts} from {len(sources)} {args.split} files")
+    train_sources = [file.text for file in corpus.files["train"]]
+    results = [baseline_row(train_sources, cases, args.seed)]
+    for model_dir in args.model:
+        result = {"model": str(model_dir)}
+        result |= perplexity_scores(model_dir, sources, args.perplexity_files)
+        result |= completion_scores(model_dir, cases, args)
+        results.append(result)
     print(format_table(results))
     summary = {"data": corpus.summary.source, "split": args.split, "seed": args.seed}
     write_json(args.json, {**summary, "results": results})

@@ -33,6 +33,7 @@ from training.finetune_args import SCRATCH, DataArguments, ModelArguments, parse
 from training.finetune_outputs import command_line, perplexity, write_outputs
 from training.packing import BlockDataset, pack_documents
 from training.run_clock import RunClock
+from training.time_budget import TimeBudget
 
 RUN_CONFIG_FILE = "run_config.json"
 MAX_BLOCK_SIZE = 512
@@ -44,7 +45,8 @@ def run_identity(model_args: ModelArguments, data_args: DataArguments) -> dict:
         "base_model": model_args.base_model,
         "lora": model_args.lora,
         "fim": data_args.fim_rate > 0,
-        "data": data_args.data or "stdlib",
+        "data": data_args.data or "installed",
+        "unit": data_args.unit,
     }
     if model_args.base_model == SCRATCH:
         identity["scratch_preset"] = model_args.scratch_preset
@@ -153,37 +155,49 @@ def context_length(model) -> int:
 def build_datasets(
     corpus: Corpus, tokenizer, block_size: int, data_args: DataArguments, training_args
 ) -> tuple[BlockDataset, BlockDataset]:
-    """Packed training blocks (enough FIM-refreshed passes for max_steps) and validation blocks."""
-    one_pass = pack_documents(corpus.splits["train"], tokenizer, block_size)
-    if len(one_pass) == 0:
+    """Packed training blocks (enough FIM-refreshed passes for max_steps) and validation blocks.
+
+    Checked before training starts: an empty validation set would only fail after the run.
+    """
+    seed, rate, mode = training_args.seed, data_args.fim_rate, data_args.fim_mode
+    train = pack_documents(
+        corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed, fim_mode=mode
+    )
+    if len(train) == 0:
         raise UserError(
             f"the training split holds fewer than {block_size} tokens; give --data more code "
             "or a smaller --block_size"
         )
     blocks_needed = training_args.max_steps * training_args.train_batch_size
     blocks_needed *= training_args.gradient_accumulation_steps * training_args.world_size
-    passes = max(1, math.ceil(blocks_needed / len(one_pass))) if training_args.max_steps > 0 else 1
-    seed, rate = training_args.seed, data_args.fim_rate
-    train = (
-        one_pass
-        if rate == 0 and passes == 1
-        else pack_documents(
-            corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed, passes=passes
-        )
-    )
+    passes = max(1, math.ceil(blocks_needed / len(train))) if training_args.max_steps > 0 else 1
+    if passes > 1:  # fresh FIM cuts and a fresh order every pass
+        train = pack_documents(
+            corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed,
+            passes=passes, fim_mode=mode,
+        )  # fmt: skip
     validation = pack_documents(
-        corpus.splits["validation"] or corpus.splits["train"][:50],
-        tokenizer,
-        block_size,
-        fim_rate=rate,
-        seed=seed,
+        corpus.splits["validation"], tokenizer, block_size, fim_rate=rate, seed=seed, fim_mode=mode
     )
     validation.blocks = validation.blocks[: data_args.max_eval_blocks]
+    if len(validation) == 0:
+        raise UserError(
+            f"the validation split holds fewer than {block_size} tokens "
+            f"({corpus.summary.documents_per_split['validation']} documents); give --data more "
+            "files or packages, or a smaller --block_size"
+        )
     print(
-        f"tokens: train {one_pass.blocks.numel() / 1e6:.2f}M per pass × {passes} passes "
+        f"tokens: train {len(train) * block_size / passes / 1e6:.2f}M per pass × {passes} passes "
         f"= {len(train)} blocks of {block_size}; validation {validation.blocks.numel()} tokens"
     )
     return train, validation
+
+
+def time_budget(data_args: DataArguments, training_args) -> list[TimeBudget]:
+    if data_args.max_train_minutes <= 0:
+        return []
+    warmup = training_args.warmup_steps if 0 < training_args.warmup_steps < 1 else 0.03
+    return [TimeBudget(data_args.max_train_minutes, training_args.learning_rate, warmup)]
 
 
 def release_memory() -> None:
@@ -199,12 +213,26 @@ def hardware_name(training_args) -> str:
     return torch.cuda.get_device_name()
 
 
-def save_final_model(model, tokenizer, model_args: ModelArguments, out_dir: Path) -> None:
+def save_final_model(model, tokenizer, model_args: ModelArguments, out_dir: Path):
+    """Save the model as it ships (LoRA merged, `--save_dtype`) and return that model."""
     if model_args.lora and model_args.merge_lora:
         model = model.merge_and_unload()  # plain weights: serving needs no peft
     model = model.to(getattr(torch, model_args.save_dtype))
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    return model
+
+
+def validation_loss(model, validation: BlockDataset, batch_size: int) -> float:
+    """Mean next-token loss of `model` (as saved, computed in float32) on the validation blocks."""
+    model = model.float().eval()
+    device = next(model.parameters()).device
+    losses = []
+    with torch.no_grad():
+        for start in range(0, len(validation), batch_size):
+            blocks = validation.blocks[start : start + batch_size].to(device)
+            losses.append(model(input_ids=blocks, labels=blocks).loss.item() * len(blocks))
+    return sum(losses) / len(validation)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -219,7 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     resume_from = prepare_output_dir(out_dir, identity, data_args)
     if model_args.base_model != SCRATCH:  # a missing base model fails before the corpus work
         model, tokenizer = pretrained_model_and_tokenizer(model_args, data_args)
-    corpus = load_corpus(data_args.data, CorpusOptions(max_files=data_args.max_files))
+    corpus = load_corpus(
+        data_args.data, CorpusOptions(unit=data_args.unit, max_files=data_args.max_files)
+    )
     print("\n".join(corpus.summary.lines()))
     if model_args.base_model == SCRATCH:
         model, tokenizer = scratch_model_and_tokenizer(
@@ -242,15 +272,16 @@ def main(argv: list[str] | None = None) -> None:
         eval_dataset=validation,
         data_collator=default_data_collator,
         processing_class=tokenizer,  # saved into every checkpoint, so each one loads alone
-        callbacks=[clock],
+        callbacks=[clock, *time_budget(data_args, training_args)],
     )
     started = time.monotonic()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    eval_loss = trainer.evaluate()["eval_loss"]
+    # The finished model is saved before anything else can fail.
     step, log_history = trainer.state.global_step, trainer.state.log_history
+    saved = save_final_model(trainer.model, tokenizer, model_args, out_dir)
     del trainer
     release_memory()
-    save_final_model(model, tokenizer, model_args, out_dir)
+    eval_loss = validation_loss(saved, validation, training_args.per_device_eval_batch_size)
     metrics = {
         "base_model": model_args.base_model,
         "scratch_preset": model_args.scratch_preset if model_args.base_model == SCRATCH else None,

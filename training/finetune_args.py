@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser, TrainingArguments
 
-from training.corpus import first_error_line
-from training.errors import UserError
+from training.corpus import UNITS, first_error_line
+from training.cpu_features import native_bf16
+from training.errors import UserError, warn
+from training.fim import FIM_MODES
 from training.scratch import PRESETS
 
 SCRATCH = "scratch"
@@ -82,11 +84,32 @@ class DataArguments:
     block_size: int = field(
         default=0, metadata={"help": "tokens per training block (0: the model's context, ≤ 512)"}
     )
+    unit: str = field(
+        default="file",
+        metadata={
+            "help": f"training document: {' or '.join(UNITS)} (functions with their class "
+            "header, the project's original unit)"
+        },
+    )
     fim_rate: float = field(
-        default=0.5, metadata={"help": "share of functions turned into fill-in-the-middle examples"}
+        default=0.5, metadata={"help": "share of documents turned into fill-in-the-middle examples"}
+    )
+    fim_mode: str = field(
+        default="line",
+        metadata={
+            "help": "where FIM cuts: line (from a cursor in a line to its end or a few "
+            "lines on, as the editor asks) or char (two random characters)"
+        },
     )
     max_eval_blocks: int = field(
         default=64, metadata={"help": "validation blocks used for eval loss during training"}
+    )
+    max_train_minutes: float = field(
+        default=0.0,
+        metadata={
+            "help": "wall-clock budget: cosine learning rate over this time, then stop "
+            "(0: by --max_steps, which still caps the run)"
+        },
     )
     resume: bool = field(
         default=False, metadata={"help": "continue from the last checkpoint in --output_dir"}
@@ -116,9 +139,33 @@ def parse_arguments(
         raise UserError(f"--save_dtype must be one of {', '.join(SAVE_DTYPES)}")
     if model_args.lora and model_args.base_model == SCRATCH:
         raise UserError("--lora adapts a pretrained model; drop --lora for --base_model scratch")
-    if not learning_rate_given(argv):
+    if data_args.unit not in UNITS:
+        raise UserError(f"--unit {data_args.unit!r} is unknown; choose one of {', '.join(UNITS)}")
+    if data_args.fim_mode not in FIM_MODES:
+        raise UserError(f"--fim_mode {data_args.fim_mode!r}: choose one of {', '.join(FIM_MODES)}")
+    if not flag_given(argv, "--learning_rate"):
         training_args.learning_rate = default_learning_rate(model_args)
+    choose_cpu_dtype(training_args, bf16_given=flag_given(argv, "--bf16"))
+    if data_args.max_train_minutes > 0:  # the time budget sets the rate (training.time_budget)
+        training_args.lr_scheduler_type = "constant"
     return model_args, data_args, training_args
+
+
+def choose_cpu_dtype(training_args: TrainingArguments, bf16_given: bool) -> None:
+    """On a CPU, bf16 autocast where the CPU computes bf16 natively, float32 elsewhere.
+
+    Emulated bf16 makes each step ~20x slower: a forced `--bf16` there runs, with a warning.
+    The weights themselves stay float32 (master weights) whatever dtype a base model was saved in.
+    """
+    if not training_args.use_cpu:
+        return
+    if not bf16_given:
+        training_args.bf16 = native_bf16()
+    elif training_args.bf16 and not native_bf16():
+        warn(
+            "--bf16 on a CPU without native bf16 (no avx512_bf16 / amx_bf16): each step will be "
+            "~20x slower than float32; drop --bf16 to let the run choose"
+        )
 
 
 def accelerator_available() -> bool:
@@ -127,11 +174,11 @@ def accelerator_available() -> bool:
     return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
-def learning_rate_given(argv: list[str] | None) -> bool:
+def flag_given(argv: list[str] | None, flag: str) -> bool:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    return any(arg.split("=")[0] == "--learning_rate" for arg in args)
+    return any(arg.split("=")[0] == flag for arg in args)
 
 
 def default_learning_rate(model_args: ModelArguments) -> float:

@@ -40,7 +40,8 @@ def write_outputs(out_dir: Path, metrics: dict, log_history: list[dict], title: 
 
 def write_model_card(out_dir: Path, metrics: dict) -> None:
     data = metrics["data"]
-    kept = sum(data["functions_per_split"].values())
+    kept = sum(data["documents_per_split"].values())
+    unit = data["unit"]
     card = f"""# {out_dir.name}
 
 A causal language model for Python code completion, trained by nanopilot's
@@ -54,7 +55,7 @@ A causal language model for Python code completion, trained by nanopilot's
 | training | {metrics["steps"]} steps, {metrics["tokens_seen"] / 1e6:.1f}M tokens, \
 {metrics["train_seconds"] / 60:.1f} min on {metrics["hardware"]} |
 | validation loss | {metrics["eval_loss"]:.3f} (perplexity {metrics["eval_perplexity"]:.2f}) |
-| data | {kept} functions from {data["source"]} (train {data["functions_per_split"]["train"]}) |
+| data | {kept} {unit}s from {data["source"]} (train {data["documents_per_split"]["train"]}) |
 
 Command:
 

@@ -11,8 +11,25 @@ from collections.abc import Sequence
 
 import torch
 from torch.utils.data import Dataset
+from tqdm import tqdm
 
 from training.fim import fim_transform
+
+# Characters per token of a code BPE, roughly: sizes FIM windows to about one block.
+CHARS_PER_TOKEN = 3
+
+
+def line_windows(text: str, max_chars: int) -> list[str]:
+    """`text` cut at line ends into pieces of at most ~`max_chars` (a longer line stays whole)."""
+    if len(text) <= max_chars:
+        return [text]
+    pieces, current = [], ""
+    for line in text.splitlines(keepends=True):
+        if current and len(current) + len(line) > max_chars:
+            pieces.append(current)
+            current = ""
+        current += line
+    return [*pieces, current] if current else pieces
 
 
 class BlockDataset(Dataset):
@@ -37,18 +54,26 @@ def pack_documents(
     fim_rate: float = 0.0,
     seed: int = 0,
     passes: int = 1,
+    fim_mode: str = "line",
 ) -> BlockDataset:
     """`passes` shuffled copies of `documents`, each with fresh FIM cuts, packed into blocks.
 
     More than one pass gives a multi-epoch run new FIM examples every epoch instead of the same
-    cuts again. A trailing partial block is dropped.
+    cuts again. With FIM, a long document (a whole file) is first cut into windows of about one
+    block, so a FIM example's prefix, suffix and middle land in the same block, as in a prompt.
+    A trailing partial block is dropped.
     """
     rng = random.Random(seed)
+    window_chars = block_size * CHARS_PER_TOKEN
     stream: list[int] = []
-    for _ in range(passes):
+    for _ in tqdm(range(passes), desc="packing", unit="pass", leave=False):
         order = list(documents)
         rng.shuffle(order)
-        texts = [fim_transform(text, rng, fim_rate) for text in order]
+        texts = [
+            fim_transform(piece, rng, fim_rate, fim_mode)
+            for text in order
+            for piece in (line_windows(text, window_chars) if fim_rate > 0 else [text])
+        ]
         for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
             stream.extend(ids)
             stream.append(tokenizer.eos_token_id)

@@ -24,7 +24,7 @@ def test_export_writes_gpt2_tensors_tokenizer_and_fim_ids(tmp_path, tiny_fim_mod
     assert field(reader, "general.architecture") == "gpt2"
     assert field(reader, "gpt2.block_count") == config.n_layer
     assert field(reader, "tokenizer.ggml.model") == "gpt2"
-    assert field(reader, "tokenizer.ggml.pre") == "gpt2"
+    assert field(reader, "tokenizer.ggml.pre") == "gpt-2"
     vocab = tokenizer.get_vocab()
     for key, token in [("pre", "<fim_prefix>"), ("suf", "<fim_suffix>"), ("mid", "<fim_middle>")]:
         assert field(reader, f"tokenizer.ggml.fim_{key}_token_id") == vocab[token]

@@ -4,9 +4,10 @@ Writes a GGUF file that `llama-server` (and anything built on llama.cpp) loads, 
 here can be served by a remote engine. The pipeline's models are GPT-2 (`transformers`' GPT2
 classes with a byte-level BPE tokenizer): the tensors are renamed to llama.cpp's GPT-2 names,
 the Conv1D weights transposed to (out, in), and the tokenizer written as a "gpt2" BPE vocabulary
-with its merges. The FIM token ids go into the metadata, so `/infill` builds the same
-`<fim_prefix>…<fim_suffix>…<fim_middle>` prompt the local engine does. Weights are written as
-float32: these models are small, and the export then computes what the local engine computes.
+with its merges and llama.cpp's "gpt-2" pre-tokenizer (the GPT-2 split regex). The FIM token ids
+go into the metadata, so `/infill` builds the same `<fim_prefix>…<fim_suffix>…<fim_middle>`
+prompt the local engine does. Weights are written as float32: these models are small, and the
+export then computes what the local engine computes.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def export(model_dir: Path, out: Path) -> Path:
     writer.add_head_count(config.n_head)
     writer.add_layer_norm_eps(config.layer_norm_epsilon)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt2")
+    writer.add_tokenizer_pre("gpt-2")  # llama.cpp's name for the GPT-2 regex
     writer.add_token_list(tokens)
     writer.add_token_types(token_types)
     writer.add_token_merges(merges)

@@ -95,12 +95,14 @@ class CompletionEngine:
         settings: GenerationSettings,
         *,
         cancelled: Callable[[], bool] | None = None,
+        heal: bool = True,
     ) -> Completion:
-        """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`."""
+        """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`.
+        `heal=False` skips token healing (as engines that cannot heal, e.g. llama.cpp)."""
         started = time.perf_counter()
         ctx = EditContext(prefix, suffix, settings.multiline)
         with self._lock:
-            prompt = self.prompt_for(prefix, suffix, settings)
+            prompt = self.prompt_for(prefix, suffix, settings, heal)
             generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)
         return finish(generated, ctx, started)
 

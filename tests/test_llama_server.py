@@ -88,23 +88,24 @@ def test_greedy_tokens_equal_the_local_models(llama):
             json={"prompt": ids, "n_predict": 16, "temperature": 0, "return_tokens": True},
             timeout=60,
         ).json()
-        if ours and ours[-1] == tokenizer.eos_token_id:  # llama.cpp does not return the EOS
-            ours.pop()
         assert answer["tokens"] == ours, prefix.splitlines()[-1]
 
 
 async def test_served_completions_equal_the_local_engines(llamacpp, local_engine):
-    """Through /infill and the shared post-processing. The local engine heals the prompt's last
-    token (llama.cpp cannot), which may change a suggestion: such spots are listed, not hidden."""
-    differences = []
+    """Through /infill and the shared post-processing, the suggestion equals the local engine's
+    on the same prompt. The local engine also heals the prompt's last token, which llama.cpp
+    cannot: how often that changes the suggestion is printed (and reported in docs/engines.md)."""
+    healed_differs = []
     for prefix in PREFIXES:
         remote = await llamacpp.complete(prefix, "\n", GREEDY)
-        local = local_engine.complete_detailed(prefix, "\n", GREEDY)
         assert remote.fault is None
-        if remote.text != local.text:
-            differences.append((prefix.splitlines()[-1], local.text, remote.text))
-    print("differences (line, local, llama.cpp):", differences)
-    assert len(differences) <= len(PREFIXES) // 5, differences
+        unhealed = local_engine.complete_detailed(prefix, "\n", GREEDY, heal=False)
+        assert remote.text == unhealed.text, prefix.splitlines()[-1]
+        healed = local_engine.complete_detailed(prefix, "\n", GREEDY)
+        if healed.text != remote.text:
+            healed_differs.append((prefix.splitlines()[-1], healed.text, remote.text))
+    print(f"\nwith token healing the local engine differs at {len(healed_differs)} of "
+          f"{len(PREFIXES)} spots: {healed_differs}")
 
 
 async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
@@ -132,8 +133,8 @@ async def test_closing_the_stream_stops_generation(llama, llamacpp):
             break
         await asyncio.sleep(0.1)
     assert not any(slot["is_processing"] for slot in slots)
-    decoded = max(slot["next_token"][0]["n_decoded"] for slot in slots)
-    assert decoded < 400
+    decoded = [slot["next_token"][0]["n_decoded"] for slot in slots if "next_token" in slot]
+    assert decoded and max(decoded) < 400
 
 
 async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp):
@@ -157,7 +158,7 @@ async def test_editor_sees_the_same_ghost_text_and_survives_the_engine_dying(lla
         DEFAULT_MODEL, init_options={"nanopilot": {**greedy, "engine": engine}}
     )
     try:
-        text = PREFIXES[4]
+        text = PREFIXES[-1]  # a spot where token healing does not change the suggestion
         for client in (local, remote):
             open_document(client, text + "\n")
         ours = [item.insert_text for item in await inline(local, end_of(text))]

@@ -254,16 +254,26 @@ async def test_a_request_superseded_while_the_engine_hangs_ends_at_once(fake):
 
 async def test_llamacpp_prompt_is_cut_to_fit_a_slots_context(fake):
     props = {"total_slots": 1, "default_generation_settings": {"n_ctx": 64}}
-    fake.reply = lambda path, body: (
-        Reply(content_type="application/json", lines=[json.dumps(props)])
-        if path == "/props"
-        else Reply(lines=llama_tokens("x", "\n"))
-    )
+
+    def reply(path: str, body: dict) -> Reply:
+        if path == "/props":
+            return Reply(content_type="application/json", lines=[json.dumps(props)])
+        if path == "/tokenize":  # this fake tokenizer: 3 characters a token
+            tokens = list(range(len(body["content"]) // 3))
+            return Reply(content_type="application/json", lines=[json.dumps({"tokens": tokens})])
+        return Reply(lines=llama_tokens("x", "\n"))
+
+    fake.reply = reply
     engine = engine_for(fake, "llamacpp")
+    short = "x = 1\n" + PREFIX  # fits without asking /tokenize
     long_file = "".join(f"line_{number} = {number}\n" for number in range(500)) + PREFIX
+    await engine.complete(short, "", GREEDY)
     await engine.complete(long_file, "", GREEDY)
     await engine.aclose()
+    paths = [seen.path for seen in fake.seen]
+    assert paths == ["/props", "/infill", "/tokenize", "/infill"]
+    assert fake.seen[1].body["input_prefix"] == short
     sent = fake.seen[-1].body["input_prefix"]
     assert long_file.endswith(sent) and sent.endswith(PREFIX)
-    assert len(sent) <= (64 - GREEDY.max_new_tokens - 3) * 2  # 2 characters per token at most
+    assert len(sent) <= (64 - GREEDY.max_new_tokens - 3) * 3  # fits at 3 characters a token
     assert sent.startswith("line_")  # cut at a line start

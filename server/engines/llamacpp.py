@@ -20,8 +20,8 @@ from server.engines.remote import Piece, Request, cut_prefix
 from server.engines.settings import EngineSettings
 from server.generation import GenerationSettings
 
-# Few characters per token assumed when fitting a slot's context: a prompt cut too short loses a
-# little context, one cut too long is refused.
+# Text shorter than this many characters per token of a slot's context surely fits it (longer
+# text is measured): a prompt cut too long is refused by the server.
 SAFE_CHARS_PER_TOKEN = 2
 FIM_TOKENS = 3
 
@@ -48,13 +48,21 @@ class LlamaCppWire:
         self._slot = os.getpid() % slots if slots > 0 else -1
         self._slot_context = context
 
-    def _fit(self, prefix: str, suffix: str, settings: GenerationSettings) -> tuple[str, str]:
-        """Prefix and suffix cut to fit a slot's context with room for the new tokens."""
-        if not self._slot_context:
-            return prefix, suffix
+    async def _fit(
+        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+    ) -> tuple[str, str]:
+        """Prefix and suffix cut to fit a slot's context with room for the new tokens. Text that
+        may not fit is measured with the server's /tokenize (one more round trip, only then)."""
         room = self._slot_context - settings.max_new_tokens - FIM_TOKENS
-        max_chars = max(room, 16) * SAFE_CHARS_PER_TOKEN
-        suffix = suffix[: max_chars // 4]
+        if not self._slot_context or len(prefix) + len(suffix) <= room * SAFE_CHARS_PER_TOKEN:
+            return prefix, suffix
+        suffix = suffix[: room * SAFE_CHARS_PER_TOKEN // 4]
+        response = await client.post("/tokenize", json={"content": suffix + prefix})
+        tokens = len(response.json().get("tokens", [])) if response.is_success else 0
+        if 0 < tokens <= room:
+            return prefix, suffix
+        chars_per_token = (len(prefix) + len(suffix)) / tokens if tokens else SAFE_CHARS_PER_TOKEN
+        max_chars = int(max(room, 16) * chars_per_token * 0.9)  # 10 % spare: tokens vary
         return cut_prefix(prefix, max_chars - len(suffix)), suffix
 
     async def request(
@@ -62,7 +70,7 @@ class LlamaCppWire:
     ) -> Request:
         if self._slot is None:
             await self._learn_props(client)
-        prefix, suffix = self._fit(prefix, suffix, settings)
+        prefix, suffix = await self._fit(client, prefix, suffix, settings)
         body = {
             "n_predict": settings.max_new_tokens,
             "temperature": settings.temperature,

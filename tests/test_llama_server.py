@@ -22,7 +22,8 @@ from training.export_gguf import export
 from training.fim import fim_token_ids
 from training.saved_model import load_saved_model
 
-pytestmark = [pytest.mark.engine, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = pytest.mark.engine
+ON_THE_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
 SOURCE = (REPO_ROOT / "examples" / "inventory.py").read_text()
 # Cursor spots in examples/inventory.py: the text before each marker's end is the prefix.
@@ -91,6 +92,7 @@ def test_greedy_tokens_equal_the_local_models(llama):
         assert answer["tokens"] == ours, prefix.splitlines()[-1]
 
 
+@ON_THE_MODULE_LOOP
 async def test_served_completions_equal_the_local_engines(llamacpp, local_engine):
     """Through /infill and the shared post-processing, the suggestion equals the local engine's
     on the same prompt. The local engine also heals the prompt's last token, which llama.cpp
@@ -108,6 +110,7 @@ async def test_served_completions_equal_the_local_engines(llamacpp, local_engine
           f"{len(PREFIXES)} spots: {healed_differs}")
 
 
+@ON_THE_MODULE_LOOP
 async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
     prefix = PREFIXES[0]
     first = await llamacpp.complete(prefix, "", GREEDY)
@@ -116,6 +119,7 @@ async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
     assert second.reused_tokens >= first.prompt_tokens - 2
 
 
+@ON_THE_MODULE_LOOP
 async def test_closing_the_stream_stops_generation(llama, llamacpp):
     long = GenerationSettings(temperature=0.0, max_new_tokens=400, multiline=True)
     events = 0
@@ -137,6 +141,7 @@ async def test_closing_the_stream_stops_generation(llama, llamacpp):
     assert decoded and max(decoded) < 400
 
 
+@ON_THE_MODULE_LOOP
 async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp):
     openai = remote_engine(
         EngineSettings(kind="openai", url=llama.url, fim_template="starcoder", timeout_ms=30_000)
@@ -150,6 +155,7 @@ async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp)
         await openai.aclose()
 
 
+@ON_THE_MODULE_LOOP
 async def test_editor_sees_the_same_ghost_text_and_survives_the_engine_dying(llama):
     greedy = {"temperature": 0, "multiline": "never"}
     engine = {"kind": "llamacpp", "url": llama.url, "timeoutMs": 3000}

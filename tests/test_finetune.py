@@ -128,3 +128,47 @@ def test_unreachable_hub_names_the_offline_alternative(tmp_path, monkeypatch):
     monkeypatch.setattr("training.base_model.hub_reachable", lambda: False)
     with pytest.raises(UserError, match="hub is unreachable.*--base_model scratch"):
         finetune(tmp_path / "out", "--base_model", "nanopilot-test/no-such-model")
+
+
+def test_data_without_validation_tokens_fails_before_training(tmp_path, local_base_model):
+    data = tmp_path / "one_file"
+    data.mkdir()
+    (data / "only.py").write_text("def add(a, b):\n    total = a + b\n    return total\n" * 40)
+    with pytest.raises(UserError, match="validation split holds fewer than"):
+        finetune(tmp_path / "out", "--base_model", str(local_base_model), "--data", str(data))
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_bf16_follows_the_cpu_and_a_forced_emulated_bf16_warns(monkeypatch, capsys):
+    from training.finetune_args import parse_arguments
+
+    monkeypatch.setattr("training.finetune_args.native_bf16", lambda: False)
+    _, _, args = parse_arguments(["--base_model", "scratch"])
+    assert not args.bf16
+    _, _, args = parse_arguments(["--base_model", "scratch", "--bf16"])
+    assert args.bf16 and "~20x slower" in capsys.readouterr().err
+    monkeypatch.setattr("training.finetune_args.native_bf16", lambda: True)
+    _, _, args = parse_arguments(["--base_model", "scratch"])
+    assert args.bf16
+
+
+def test_time_budget_schedule_warms_up_decays_and_ends_at_its_floor():
+    from training.time_budget import time_schedule
+
+    assert time_schedule(0.0, warmup=0.1) == 0.0
+    assert time_schedule(0.05, warmup=0.1) == pytest.approx(0.5)
+    assert time_schedule(0.1, warmup=0.1) == pytest.approx(1.0)
+    middle = time_schedule(0.55, warmup=0.1, min_ratio=0.1)
+    assert middle == pytest.approx(0.55)
+    assert time_schedule(1.0, warmup=0.1, min_ratio=0.1) == pytest.approx(0.1)
+    assert time_schedule(2.0, warmup=0.1, min_ratio=0.1) == pytest.approx(0.1)
+
+
+@pytest.mark.slow
+def test_time_budget_stops_the_run_and_saves(tmp_path, local_base_model):
+    out = tmp_path / "timed"
+    finetune(out, "--base_model", str(local_base_model), "--max_steps", "100000",
+             "--max_train_minutes", "0.05", "--fim_rate", "0")  # fmt: skip
+    metrics = json.loads((out / "training_metrics.json").read_text())
+    assert 0 < metrics["steps"] < 100000
+    assert (out / "model.safetensors").is_file()

@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     started = time.monotonic()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if not trainer.is_world_process_zero():
+        return  # with torchrun / accelerate, one process writes the outputs
     # The finished model is saved before anything else can fail.
     step, log_history = trainer.state.global_step, trainer.state.log_history
     saved = save_final_model(trainer.model, tokenizer, model_args, out_dir)
@@ -287,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
         "scratch_preset": model_args.scratch_preset if model_args.base_model == SCRATCH else None,
         "lora": model_args.lora,
         "fim_rate": data_args.fim_rate,
+        "fim_mode": data_args.fim_mode,
+        "unit": data_args.unit,
         "parameters": parameters,
         "block_size": block_size,
         "steps": step,

@@ -74,7 +74,7 @@ def pack_documents(
             for text in order
             for piece in (line_windows(text, window_chars) if fim_rate > 0 else [text])
         ]
-        for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
+        for ids in tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []:
             stream.extend(ids)
             stream.append(tokenizer.eos_token_id)
     usable = len(stream) // block_size * block_size

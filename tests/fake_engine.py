@@ -27,6 +27,7 @@ class Seen:
     body: dict
     headers: dict
     hung_up: bool = False  # the client closed the connection before the last line
+    written: int = 0  # lines sent so far
     done: threading.Event = field(default_factory=threading.Event)  # the reply has ended
 
     def ended(self) -> Seen:
@@ -70,6 +71,7 @@ class FakeEngine:
                             return
                         self.wfile.write(line.encode() + b"\n")
                         self.wfile.flush()
+                        seen.written += 1
                         if len(reply.lines) > 1:
                             engine.release.wait(0.02)  # token by token
                 except (BrokenPipeError, ConnectionResetError):

@@ -27,13 +27,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from training import alice
-from training.alice_data import read_text
-from training.char_tokenizer import CharTokenizer
-from training.char_trainer import autocast_dtype, configure_optimizer, get_batch, train_step
-from training.devices import resolve_device
-from training.errors import run_cli
-from training.model import GPTConfig, SimpleGPT
+from server.devices import resolve_device
+from server.errors import run_cli
+from training.char_model import cli as alice
+from training.char_model.data import read_text
+from training.char_model.model import GPTConfig, SimpleGPT
+from training.char_model.tokenizer import CharTokenizer
+from training.char_model.trainer import autocast_dtype, configure_optimizer, get_batch, train_step
 from training.plotting import save_line_plot
 
 REPO = Path(__file__).resolve().parent.parent

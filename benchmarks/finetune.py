@@ -26,14 +26,14 @@ from pathlib import Path
 
 import torch
 
-from training.corpus import CorpusOptions, load_corpus
-from training.errors import UserError, run_cli
-from training.evaluate import completion_scores, perplexity_scores
-from training.finetune import add_lora, last_checkpoint
-from training.finetune_args import ModelArguments
-from training.line_completion import LineCase, build_cases, edit_similarity, exact_match
+from server.errors import UserError, run_cli
+from training.code_model.args import ModelArguments
+from training.code_model.corpus import CorpusOptions, load_corpus
+from training.code_model.evaluate import completion_scores, perplexity_scores
+from training.code_model.finetune import add_lora, last_checkpoint
+from training.code_model.line_completion import LineCase, build_cases, edit_similarity, exact_match
+from training.code_model.run_clock import read_clock
 from training.plotting import save_line_plot
-from training.run_clock import read_clock
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -37,13 +37,13 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from server.__main__ import DEFAULT_MODEL  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
+from server.errors import UserError, run_cli  # noqa: E402
+from server.generation import stop_rule  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
-from server.settings import ServerSettings, generation_settings  # noqa: E402
-from server.stopping import stop_rule  # noqa: E402
+from server.settings import ServerSettings  # noqa: E402
 from tests.llama_server import LlamaServer  # noqa: E402
 from training.atomic import write_json  # noqa: E402
-from training.errors import UserError, run_cli  # noqa: E402
-from training.export_gguf import export  # noqa: E402
+from training.code_model.export_gguf import export  # noqa: E402
 from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
@@ -202,10 +202,10 @@ def naive(
 
     latencies: dict[str, list[float]] = {NAIVE: [], NAIVE_STOP: []}
     for request in tqdm(requests, desc="naive generate", unit="request"):
-        generation = generation_settings(settings, request.prefix, request.suffix)
+        generation = settings.generation
         prompt = engine.prompt_for(request.prefix, request.suffix, generation, heal=False)
         ids = torch.tensor([prompt.ids])
-        ctx = EditContext(request.prefix, request.suffix, generation.multiline)
+        ctx = engine.edit_context(request.prefix, request.suffix, generation)
         for name, stopping in ((NAIVE, []), (NAIVE_STOP, [StopLikeTheServer(ids.shape[1], ctx)])):
             started = time.perf_counter()
             with torch.inference_mode():

@@ -30,9 +30,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from server.errors import run_cli  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.cpu_features import describe_cpu  # noqa: E402
-from training.errors import run_cli  # noqa: E402
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 
@@ -71,8 +71,8 @@ def trainer_loop(model, blocks: torch.Tensor, batch_size: int, steps: int) -> li
     """Seconds per step of `training.finetune`'s Trainer (step begin to step end)."""
     from transformers import Trainer, TrainerCallback, default_data_collator
 
-    from training.finetune_args import parse_arguments
-    from training.packing import BlockDataset
+    from training.code_model.args import parse_arguments
+    from training.code_model.packing import BlockDataset
 
     class StepTimer(TrainerCallback):
         def __init__(self) -> None:

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from training.devices import DEVICE_CHOICES
+from server.devices import DEVICE_CHOICES
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 

@@ -1,5 +1,8 @@
 """Serving one suggestion request: caches first, then the model in a worker thread.
 
+The language server counts the request (lsp.py); here the outcome is counted: a cache hit, a
+cancellation, or a generation with its token counts, then the answer's latency.
+
 The event loop never runs the model: generation goes to a single worker thread (one model, one
 key/value cache), so other messages (`didChange`, `$/cancelRequest`, newer requests) are read
 while it runs. A newer request for the same document supersedes an older one: the older one's
@@ -19,7 +22,7 @@ from functools import partial
 from server.answer_cache import AnswerCache, TypingThrough
 from server.engine import Cancelled, CompletionEngine
 from server.engines.remote import RemoteEngine
-from server.settings import ServerSettings, generation_settings
+from server.settings import ServerSettings
 from server.stats import ServerStats
 
 logger = logging.getLogger(__name__)
@@ -53,8 +56,7 @@ class CompletionService:
     ) -> str | None:
         """The suggestion, "" when there is none, None when superseded or cancelled."""
         started = time.perf_counter()
-        self.stats.requests += 1
-        generation = generation_settings(settings, prefix, suffix)
+        generation = settings.generation
         sequence = next(self._sequence)
         self._latest[uri] = sequence
 
@@ -94,10 +96,9 @@ class CompletionService:
             if completion.fault is not None:  # not cached: ask again once the engine is back
                 self.stats.record((time.perf_counter() - started) * 1000)
                 return answer
-            self.stats.prompt_tokens += completion.prompt_tokens
-            self.stats.reused_tokens += completion.reused_tokens
-            self.stats.generations += 1
-            self.stats.new_tokens += completion.new_tokens
+            self.stats.record_generation(
+                completion.prompt_tokens, completion.reused_tokens, completion.new_tokens
+            )
             self.answers.put(prefix, suffix, generation, answer)
         if not typed_through:
             self.typing.remember(uri, prefix, suffix, answer)

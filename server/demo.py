@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.__main__ import DEFAULT_MODEL
-from training.devices import DEVICE_CHOICES
-from training.errors import UserError, run_cli
+from server.devices import DEVICE_CHOICES
+from server.errors import UserError, run_cli
+from server.postprocess.context import line_prefix
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "inventory.py"
@@ -23,7 +24,7 @@ DEFAULT_POSITIONS = [f"{EXAMPLE}:{spot}" for spot in ("17:16", "25:19", "31:5", 
 
 CONNECT = """\
 Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
-  VS Code  install the extension in editor-client/ (see the README's "Editor setup")
+  VS Code  install the extension in editor-client/ (see docs/editors.md)
   Neovim   vim.lsp.start_client({cmd = {"python", "-m", "server"}}) and use <C-x><C-o>
   Status   workspace/executeCommand nanopilot.status (latency p50/p95, cache hits)"""
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     import transformers
 
     from server.engine import CompletionEngine
-    from server.settings import ServerSettings, apply_settings, generation_settings
+    from server.settings import ServerSettings, apply_settings
 
     torch.set_num_threads(max(args.threads, 1))
     transformers.utils.logging.disable_progress_bar()
@@ -97,12 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     engine = CompletionEngine.load(args.model, device=args.device)
     kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
     print(f"model {args.model} ({kind}) on {engine.device}\n")
-    engine.complete(spots[0].prefix, spots[0].suffix, generation_settings(settings, "", ""))
+    engine.complete(spots[0].prefix, spots[0].suffix, settings.generation)
     for spot in spots:
-        result = engine.complete_detailed(
-            spot.prefix, spot.suffix, generation_settings(settings, spot.prefix, spot.suffix)
-        )
-        typed = spot.prefix[spot.prefix.rfind("\n") + 1 :]
+        result = engine.complete_detailed(spot.prefix, spot.suffix, settings.generation)
+        typed = line_prefix(spot.prefix)
         label = spot.label.removeprefix(f"{REPO_ROOT}/")
         print(f"{label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
         print(f"  typed       {show(typed)}")

@@ -1,10 +1,12 @@
 """The completion engine: model directory in, suggestion text out.
 
 The one code path from (text before the cursor, text after it) to the suggestion, shared by the
-language server, its demo and `training.evaluate`, so that what is measured is what is served:
+language server, its demo, the latency benchmark and `training.evaluate`, so that what is
+measured is what is served. `complete_detailed` reads straight through:
 
-    prompt.py (truncate, FIM, heal) -> generation.py (kv_cache.py, sampling.py, stopping.py)
-        -> postprocess/ (ordered pure rules)
+    settings -> EditContext (line mode decided once) -> prompt.py (truncate, FIM, heal)
+        -> generation.py (the token loop: kv_cache.py, sampling, loop detection, stop rule)
+        -> postprocess/ (ordered pure rules, via engines/base.py `finish`, as remote engines do)
 
 A lock around the model makes it safe to call from several threads (one at a time runs).
 """
@@ -18,17 +20,16 @@ from pathlib import Path
 
 import torch
 
+from server.devices import resolve_device
 from server.engines.base import Completion, finish
-from server.generation import Cancelled, GenerationSettings, TokenGenerator
+from server.errors import UserError
+from server.fim import fim_token_ids
+from server.generation import Cancelled, GenerationSettings, TokenGenerator, stop_rule
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.postprocess import EditContext
 from server.prompt import Prompt, PromptBuilder
-from server.stopping import stop_rule
-from training.devices import resolve_device
-from training.errors import UserError
-from training.fim import fim_token_ids
-from training.saved_model import load_saved_model
+from server.saved_model import load_saved_model
 
 __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
 
@@ -88,6 +89,10 @@ class CompletionEngine:
         prompt_suffix = suffix if settings.use_suffix else ""
         return self._prompts.build(prefix, prompt_suffix, self.prompt_budget(settings), heal)
 
+    def edit_context(self, prefix: str, suffix: str, settings: GenerationSettings) -> EditContext:
+        """The context `complete` gives the stop rule and post-processing (its line mode)."""
+        return EditContext.for_request(prefix, suffix, settings.multiline)
+
     def complete_detailed(
         self,
         prefix: str,
@@ -100,7 +105,7 @@ class CompletionEngine:
         """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`.
         `heal=False` skips token healing (as engines that cannot heal, e.g. llama.cpp)."""
         started = time.perf_counter()
-        ctx = EditContext(prefix, suffix, settings.multiline)
+        ctx = self.edit_context(prefix, suffix, settings)
         with self._lock:
             prompt = self.prompt_for(prefix, suffix, settings, heal)
             generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)

@@ -1,23 +1,35 @@
-"""The generation loop: prompt in, raw continuation out (before post-processing).
+"""The token loop: prompt in, raw continuation out (before post-processing).
 
-One token at a time on top of `PrefixKVCache`, with healing constraints for the first tokens,
-temperature / top_p sampling, stop tokens, a stop rule on the text, a loop detector, and a
-cancellation check
-between tokens so that a superseded request gives the model back quickly.
+One token at a time on top of `PrefixKVCache`, read top to bottom in `TokenGenerator.run`:
+
+1. healing: the first tokens must regenerate the text backed off the prompt (healing.py);
+2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `filter_logits`);
+3. stop tokens (EOS and the other special tokens);
+4. loop detection: a tail that repeats a short pattern is cut and ends the generation
+   (`repeated_tail`);
+5. the stop rule: stop as soon as the line or block is complete (`stop_rule`, the same tests
+   post-processing applies afterwards, so no token is generated only to be cut);
+6. cancellation, checked between tokens so that a superseded request gives the model back quickly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from server.healing import MAX_HEALED_TOKENS, HealingIndex, still_pending
 from server.kv_cache import PrefixKVCache
+from server.postprocess.context import EditContext
+from server.postprocess.keep_first_line import keep_first_line
+from server.postprocess.limit_scope import block_end
 from server.prompt import Prompt
-from server.repetition import repeated_tail
-from server.sampling import restrict, sample_token
+
+# Loop detection: a pattern of up to MAX_PERIOD tokens repeated REPEATS times in a row.
+MAX_PERIOD = 8
+REPEATS = 3
 
 
 class Cancelled(Exception):
@@ -29,7 +41,10 @@ class GenerationSettings:
     temperature: float = 0.2
     top_p: float = 0.95
     max_new_tokens: int = 48
-    multiline: bool = False  # False: stop at the end of the first line
+    # `never`: stop at the end of the first line; `always`: a block unless mid-line; `auto`: a
+    # block on an empty line or after a block opener. The engine decides once per request
+    # (EditContext.for_request).
+    multiline: str = "never"
     context_tokens: int | None = None  # prompt budget; None: as much as the model's window allows
     # Give a FIM model the code after the cursor. Post-processing always sees it either way.
     use_suffix: bool = True
@@ -41,6 +56,78 @@ class Generated:
     prompt_tokens: int
     reused_tokens: int  # prompt tokens whose key/values came from the previous request
     new_tokens: int
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Set the logits of tokens outside the top-k / top-p set to -inf; `logits` is (B, vocab).
+
+    Shared with SimpleGPT.generate (training.char_model.model): one nucleus filter for both."""
+    if top_k is not None and top_k < logits.size(-1):
+        kth_largest = torch.topk(logits, top_k).values[:, -1:]
+        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        sorted_probs = F.softmax(sorted_logits, dim=-1)
+        # Drop a token when the tokens ranked above it already reach top_p (the first always stays).
+        drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def sample_token(
+    logits: torch.Tensor,
+    temperature: float,
+    top_p: float,
+    generator: torch.Generator | None = None,
+) -> int:
+    """Temperature 0 is greedy. Otherwise sample from the smallest set of most likely tokens
+    whose probabilities add up to `top_p`."""
+    if temperature <= 0:
+        return int(torch.argmax(logits))
+    nucleus = filter_logits(logits.float()[None] / temperature, top_k=None, top_p=top_p)
+    probs = torch.softmax(nucleus, dim=-1)[0]
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def restrict(logits: torch.Tensor, allowed: tuple[int, ...]) -> torch.Tensor:
+    """Logits where only the `allowed` ids can be chosen."""
+    masked = torch.full_like(logits, float("-inf"))
+    index = torch.tensor(allowed, device=logits.device)
+    masked[index] = logits[index]
+    return masked
+
+
+# --- loop detection and the stop rule --------------------------------------------------------
+
+
+def repeated_tail(ids: Sequence[int]) -> int:
+    """How many tokens at the end of `ids` repeat a pattern already there (0 when none).
+
+    Small models fall into repeating the same few tokens (`x, x, x, x, ...`): a tail that repeats
+    a short pattern three times in a row is cut back to its first occurrence, and generation stops
+    there instead of running to `maxNewTokens`."""
+    for period in range(1, MAX_PERIOD + 1):
+        span = period * REPEATS
+        if len(ids) < span:
+            break
+        tail = ids[-span:]
+        if all(tail[i] == tail[i % period] for i in range(span)):
+            return span - period
+    return 0
+
+
+def stop_rule(ctx: EditContext) -> Callable[[str], bool]:
+    """A test on the text generated so far: True once the suggestion is complete."""
+    if ctx.multiline:
+        return lambda text: block_end(text, ctx) is not None
+    return lambda text: keep_first_line(text, ctx) != text
+
+
+# --- the loop --------------------------------------------------------------------------------
 
 
 class TokenGenerator:

@@ -25,12 +25,13 @@ from server.completion_service import CompletionService
 from server.engine import CompletionEngine
 from server.engines.remote import RemoteEngine
 from server.engines.settings import EngineSettings
+from server.errors import UserError
 from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
+from server.postprocess.context import line_prefix
 from server.settings import SECTION, ServerSettings, apply_settings
 from server.stats import ServerStats
-from training.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Cursor:
 
     @property
     def line_prefix(self) -> str:
-        return self.prefix[self.prefix.rfind("\n") + 1 :]
+        return line_prefix(self.prefix)
 
 
 class NanopilotServer(LanguageServer):
@@ -193,19 +194,16 @@ class NanopilotServer(LanguageServer):
         # The model saw "\n" line breaks; a CRLF document is served the same way.
         prefix = source[:offset].replace("\r\n", "\n")
         suffix = source[offset:].replace("\r\n", "\n")
-        line_prefix = prefix[prefix.rfind("\n") + 1 :]
-        clamped = types.Position(
-            prefix.count("\n"), index_to_column(line_prefix, len(line_prefix), encoding)
-        )
+        typed = line_prefix(prefix)
+        clamped = types.Position(prefix.count("\n"), index_to_column(typed, len(typed), encoding))
         return Cursor(uri, prefix, suffix, clamped)
 
     async def suggestion(self, uri: str, position: types.Position) -> tuple[Cursor, str] | None:
+        self.stats.requests += 1  # every request, answered or not: the one place it is counted
         if not self.settings.enable or self.host.engine is None:
-            self.stats.requests += 1
             return None
         cursor = self.cursor(uri, position)
         if cursor is None:
-            self.stats.requests += 1
             return None
         text = await self.service.suggest(
             self.host.engine, uri, cursor.prefix, cursor.suffix, self.settings

@@ -15,7 +15,7 @@ from server.engine import CompletionEngine
 from server.engines.kinds import remote_engine
 from server.engines.remote import RemoteEngine
 from server.engines.settings import EngineSettings
-from training.errors import UserError
+from server.errors import UserError
 
 logger = logging.getLogger(__name__)
 

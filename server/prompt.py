@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.fim import FimTokenIds
 from server.healing import HealingIndex
-from training.fim import FimTokenIds
 
 # Generous characters per token, to cut a huge document before tokenising it.
 MAX_CHARS_PER_TOKEN = 8

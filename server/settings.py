@@ -1,4 +1,4 @@
-"""The `nanopilot` settings: defaults, validation, and what they mean for one request.
+"""The `nanopilot` settings: defaults, validation, and the generation settings they give.
 
 Settings arrive from `initializationOptions`, `workspace/configuration` and
 `workspace/didChangeConfiguration`, either as `{"nanopilot": {...}}` or flat. Each value is checked
@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.devices import DEVICE_CHOICES
 from server.engines.settings import EngineSettings, parse_engine
 from server.generation import GenerationSettings
-from server.postprocess.context import EditContext
-from training.devices import DEVICE_CHOICES
 
 SECTION = "nanopilot"
 MULTILINE_MODES = ("auto", "always", "never")
@@ -35,6 +34,18 @@ class ServerSettings:
     # similarity 28.1 vs 24.6), and without the suffix each keystroke re-runs fewer tokens.
     use_suffix: bool = False
     engine: EngineSettings = EngineSettings()  # which engine generates (local: the model above)
+
+    @property
+    def generation(self) -> GenerationSettings:
+        """What the engine needs from these settings (the line mode is decided per request)."""
+        return GenerationSettings(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_new_tokens=self.max_new_tokens,
+            multiline=self.multiline,
+            context_tokens=self.context_tokens,
+            use_suffix=self.use_suffix,
+        )
 
 
 def _number(low: float, high: float) -> Callable[[Any], float]:
@@ -119,21 +130,3 @@ def apply_settings(current: ServerSettings, raw: Any) -> tuple[ServerSettings, l
             kept = getattr(current, field)
             problems.append(f"nanopilot.{name} = {value!r} {err}; keeping {kept!r}")
     return dataclasses.replace(current, **changes), problems
-
-
-def wants_multiline(mode: str, ctx: EditContext) -> bool:
-    """Mid-line: one line. `auto`: a block on an empty line or after a block opener (`:`)."""
-    if mode == "never" or ctx.rest_of_line.strip():
-        return False
-    return mode == "always" or not ctx.line_prefix.strip() or ctx.opens_block
-
-
-def generation_settings(settings: ServerSettings, prefix: str, suffix: str) -> GenerationSettings:
-    return GenerationSettings(
-        temperature=settings.temperature,
-        top_p=settings.top_p,
-        max_new_tokens=settings.max_new_tokens,
-        multiline=wants_multiline(settings.multiline, EditContext(prefix, suffix)),
-        context_tokens=settings.context_tokens,
-        use_suffix=settings.use_suffix,
-    )

@@ -28,6 +28,13 @@ class ServerStats:
     new_tokens: int = 0
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
 
+    def record_generation(self, prompt_tokens: int, reused_tokens: int, new_tokens: int) -> None:
+        """A request that ran the model to the end."""
+        self.prompt_tokens += prompt_tokens
+        self.reused_tokens += reused_tokens
+        self.generations += 1
+        self.new_tokens += new_tokens
+
     def record(self, milliseconds: float) -> None:
         self.answered += 1
         self.latencies_ms.append(milliseconds)

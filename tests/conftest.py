@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import training  # noqa: F401  (sets the OpenMP wait policy before any test imports torch)
+import server  # noqa: F401  (sets the OpenMP wait policy before any test imports torch)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from training.alice_data import read_text
-from training.char_tokenizer import CharTokenizer
+from training.char_model.data import read_text
+from training.char_model.tokenizer import CharTokenizer
 
 
 def test_round_trip_on_alice(alice_text_path: Path) -> None:

@@ -7,17 +7,16 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from server.engine import Cancelled, CompletionEngine, GenerationSettings
+from server.errors import UserError
+from server.fim import fim_token_ids
+from server.generation import repeated_tail, restrict, sample_token
 from server.healing import HealingIndex
 from server.kv_cache import PrefixKVCache
 from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
-from server.repetition import repeated_tail
-from server.sampling import restrict, sample_token
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
-from training.errors import UserError
-from training.fim import fim_token_ids
 
 GREEDY = GenerationSettings(temperature=0.0)
-GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline=True, max_new_tokens=64)
+GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline="always", max_new_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +140,7 @@ def test_special_token_names_in_the_document_are_plain_text(fim_engine):
 
 
 def test_sampling_with_temperature(engine):
-    settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline=True)
+    settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline="always")
     for _ in range(3):
         assert isinstance(engine.complete("def total(values):\n", "", settings), str)
 

@@ -14,13 +14,13 @@ import torch
 from server.engine import CompletionEngine
 from server.engines.kinds import remote_engine
 from server.engines.settings import EngineSettings
+from server.fim import fim_token_ids
 from server.generation import Cancelled, GenerationSettings
+from server.saved_model import load_saved_model
 from tests.conftest import REPO_ROOT
 from tests.llama_server import DEFAULT_MODEL, LlamaServer, require_binary
-from tests.test_server import end_of, inline, open_document, start_server, status, wait_for_state
-from training.export_gguf import export
-from training.fim import fim_token_ids
-from training.saved_model import load_saved_model
+from tests.test_lsp import end_of, inline, open_document, start_server, status, wait_for_state
+from training.code_model.export_gguf import export
 
 pytestmark = pytest.mark.engine
 ON_THE_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -106,8 +106,10 @@ async def test_served_completions_equal_the_local_engines(llamacpp, local_engine
         healed = local_engine.complete_detailed(prefix, "\n", GREEDY)
         if healed.text != remote.text:
             healed_differs.append((prefix.splitlines()[-1], healed.text, remote.text))
-    print(f"\nwith token healing the local engine differs at {len(healed_differs)} of "
-          f"{len(PREFIXES)} spots: {healed_differs}")
+    print(
+        f"\nwith token healing the local engine differs at {len(healed_differs)} of "
+        f"{len(PREFIXES)} spots: {healed_differs}"
+    )
 
 
 @ON_THE_MODULE_LOOP
@@ -121,7 +123,7 @@ async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
 
 @ON_THE_MODULE_LOOP
 async def test_closing_the_stream_stops_generation(llama, llamacpp):
-    long = GenerationSettings(temperature=0.0, max_new_tokens=400, multiline=True)
+    long = GenerationSettings(temperature=0.0, max_new_tokens=400, multiline="always")
     events = 0
 
     def cancelled() -> bool:

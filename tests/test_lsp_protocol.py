@@ -8,7 +8,7 @@ import json
 import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tests.test_server import URI, send_raw, start_server, status
+from tests.test_lsp import URI, send_raw, start_server, status
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

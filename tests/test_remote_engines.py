@@ -1,5 +1,6 @@
 """Remote engines against a scripted fake HTTP engine: request shapes, streaming, stop rule,
-cancellation, every kind of fault, one message per outage, recovery; and the engine setting."""
+cancellation, every kind of fault, one message per outage, recovery; FIM templates and API keys.
+The `nanopilot.engine` setting itself is checked in tests/test_settings.py."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import pytest
 
 from server.engines.fim_templates import NAMED, parse_template
 from server.engines.kinds import remote_engine
-from server.engines.settings import EngineSettings, parse_engine
+from server.engines.settings import EngineSettings
+from server.errors import UserError
 from server.generation import Cancelled, GenerationSettings
-from server.settings import ServerSettings, apply_settings
 from tests.fake_engine import FakeEngine, Reply, sse
-from training.errors import UserError
 
 PREFIX = "def add(a, b):\n    "
 GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=True)
@@ -24,8 +24,10 @@ GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=True)
 def llama_tokens(*texts: str, cache_n: int = 0, prompt_n: int = 7) -> list[str]:
     """llama-server's /infill stream: one event per token, then the final `stop` event."""
     timings = {"cache_n": cache_n, "prompt_n": prompt_n - cache_n}
-    events = [{"content": text, "stop": False, "tokens_evaluated": prompt_n, "timings": timings}
-              for text in texts]
+    events = [
+        {"content": text, "stop": False, "tokens_evaluated": prompt_n, "timings": timings}
+        for text in texts
+    ]
     return sse(*events, {"content": "", "stop": True, "tokens_evaluated": prompt_n})
 
 
@@ -39,34 +41,7 @@ def engine_for(fake: FakeEngine, kind: str, **fields):
     return remote_engine(EngineSettings(kind=kind, url=fake.url, **fields))
 
 
-# --- the setting --------------------------------------------------------------------------------
-
-
-def test_engine_setting_is_parsed_and_checked():
-    engine = parse_engine({"kind": "openai", "url": "http://gpu:8000/", "model": "m",
-                           "apiKeyEnv": "MY_KEY", "fimTemplate": "qwen2.5-coder",
-                           "timeoutMs": 2000})
-    expected = EngineSettings("openai", "http://gpu:8000", "m", "MY_KEY", "qwen2.5-coder", 2000)
-    assert engine == expected
-    assert EngineSettings(kind="ollama").base_url == "http://127.0.0.1:11434"
-    for bad, says in [
-        ({"kind": "tgi"}, "kind must be one of"),
-        ({"url": "gpu:8000"}, "url must look like"),
-        ({"apiKeyEnv": "sk-123 secret"}, "not the key"),
-        ({"fimTemplate": "<PRE>{suffix}"}, "{prefix}"),
-        ({"timeoutMs": 5}, "timeoutMs"),
-        ({"kinds": "local"}, "unknown key 'kinds'"),
-        ("llamacpp", "must be an object"),
-    ]:
-        with pytest.raises(ValueError, match=says):
-            parse_engine(bad)
-
-
-def test_a_bad_engine_setting_is_reported_and_the_previous_kept():
-    current = ServerSettings(engine=EngineSettings(kind="llamacpp"))
-    updated, problems = apply_settings(current, {"nanopilot": {"engine": {"kind": "x"}}})
-    assert updated.engine.kind == "llamacpp"
-    assert len(problems) == 1 and problems[0].startswith("nanopilot.engine = ")
+# --- templates and keys ---------------------------------------------------------------------------
 
 
 def test_fim_templates_keep_the_code_as_is():
@@ -127,6 +102,7 @@ async def test_llamacpp_without_fim_tokens_falls_back_to_completion(fake):
 async def test_cancelling_closes_the_stream(fake):
     fake.reply = lambda path, body: Reply(lines=llama_tokens(*["x"] * 50))
     engine = engine_for(fake, "llamacpp")
+
     def cancelled() -> bool:  # superseded once the answer has started to stream
         return bool(fake.seen) and fake.seen[-1].written >= 4
 
@@ -142,14 +118,23 @@ async def test_cancelling_closes_the_stream(fake):
 
 async def test_openai_completions_request_and_stream(fake, monkeypatch):
     monkeypatch.setenv("NANOPILOT_TEST_KEY", "sk-secret")
-    fake.reply = lambda path, body: Reply(lines=sse(
-        {"choices": [{"text": "return a", "index": 0, "finish_reason": None}]},
-        {"choices": [{"text": " + b", "index": 0, "finish_reason": "stop"}],
-         "usage": {"prompt_tokens": 9}},
-        "[DONE]",
-    ))
-    engine = engine_for(fake, "openai", model="coder", api_key_env="NANOPILOT_TEST_KEY",
-                        fim_template="qwen2.5-coder")
+    fake.reply = lambda path, body: Reply(
+        lines=sse(
+            {"choices": [{"text": "return a", "index": 0, "finish_reason": None}]},
+            {
+                "choices": [{"text": " + b", "index": 0, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 9},
+            },
+            "[DONE]",
+        )
+    )
+    engine = engine_for(
+        fake,
+        "openai",
+        model="coder",
+        api_key_env="NANOPILOT_TEST_KEY",
+        fim_template="qwen2.5-coder",
+    )
     completion = await engine.complete(PREFIX, "\nx = 1\n", GREEDY)
     await engine.aclose()
     assert completion.text == "return a + b" and completion.prompt_tokens == 9
@@ -168,8 +153,14 @@ OLLAMA_TRANSCRIPT = [
     for event in [
         {"response": "return", "done": False},
         {"response": " a + b", "done": False},
-        {"response": "", "done": True, "done_reason": "stop", "total_duration": 81000000,
-         "prompt_eval_count": 21, "eval_count": 3},
+        {
+            "response": "",
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 81000000,
+            "prompt_eval_count": 21,
+            "eval_count": 3,
+        },
     ]
 ]
 
@@ -194,7 +185,7 @@ async def test_ollama_generate_raw(fake):
 
 FAULTS = {
     "http 500": Reply(500, ["upstream exploded"], content_type="text/plain"),
-    "malformed json": Reply(lines=["data: {\"content\": \"ret"]),
+    "malformed json": Reply(lines=['data: {"content": "ret']),
     "truncated stream": Reply(lines=llama_tokens("return", " a")[:2]),
     "content not text": Reply(lines=sse({"content": 5, "stop": False})),
     "hang mid-stream": Reply(lines=llama_tokens("return", " a", " +"), hang_after=2),
@@ -205,8 +196,11 @@ FAULTS = {
 async def test_faults_give_an_empty_answer_one_message_and_recovery(fake, fault):
     broken = True
     fake.reply = lambda path, body: (
-        Reply(404) if path == "/props"
-        else FAULTS[fault] if broken else Reply(lines=llama_tokens("return a", "\n"))
+        Reply(404)
+        if path == "/props"
+        else FAULTS[fault]
+        if broken
+        else Reply(lines=llama_tokens("return a", "\n"))
     )
     engine = engine_for(fake, "llamacpp", timeout_ms=500)
     changes: list[str | None] = []

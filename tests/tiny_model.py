@@ -33,9 +33,9 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from training.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
-from training.scratch import EOS_TOKEN as EOS
-from training.scratch import train_tokenizer
+from server.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from training.code_model.scratch import EOS_TOKEN as EOS
+from training.code_model.scratch import train_tokenizer
 
 FUNCTIONS = [
     "def add(a, b):\n    return a + b\n",

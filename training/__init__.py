@@ -1,12 +1,9 @@
-"""nanopilot training: SimpleGPT from scratch, and fine-tuning causal LMs on Python code.
+"""nanopilot training: SimpleGPT on Alice (`char_model`) and code models for the server
+(`code_model`), with a few helpers both use (atomic writes, plots, CPU features).
 
-Importing this package sets `OMP_WAIT_POLICY=PASSIVE` (unless already set). OpenMP threads that
-spin while they wait for each other make every torch op several times slower when the cores are
-shared with other work (13x measured for a tiny model on 2 busy cores); sleeping threads avoid
-that. libgomp reads the variable once, when torch loads, so this package is imported first: by
-every `python -m training.*` command, by the `server` package and by the tests' conftest.
+Dependencies point one way: training imports what it shares with the server (errors, devices, FIM
+token names, the saved-model loader, top-p filtering) from `server`, never the reverse. Importing
+`server` first also sets the OpenMP wait policy before torch loads (see `server/__init__.py`).
 """
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import server  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)

@@ -30,7 +30,7 @@ _STARCODER = FimTemplate(
 )
 
 NAMED: dict[str, FimTemplate] = {
-    # StarCoder, StarCoder2, SantaCoder and nanopilot's own models (training/fim.py).
+    # StarCoder, StarCoder2, SantaCoder and nanopilot's own models (server/fim.py).
     "starcoder": _STARCODER,
     "santacoder": _STARCODER,
     "codellama": FimTemplate("<PRE> {prefix} <SUF>{suffix} <MID>", ("<EOT>", "<PRE>", "<SUF>")),

@@ -25,11 +25,10 @@ from server.engines.base import Completion, finish
 from server.engines.health import EngineHealth
 from server.engines.http import EngineFault, StreamKind, check_status, describe, events
 from server.engines.settings import EngineSettings
-from server.generation import Cancelled, Generated, GenerationSettings
+from server.errors import UserError
+from server.generation import Cancelled, Generated, GenerationSettings, stop_rule
 from server.postprocess import EditContext
 from server.prompt import coarse_cut
-from server.stopping import stop_rule
-from training.errors import UserError
 
 # Characters per token assumed when cutting text to a token budget (code is ~3-4).
 CHARS_PER_TOKEN = 3
@@ -146,7 +145,7 @@ class RemoteEngine:
         """The suggestion ("" when the engine fails: the fault goes to `health`).
         Raises Cancelled when `cancelled()` turns true while the answer streams in."""
         started = time.perf_counter()
-        ctx = EditContext(prefix, suffix, settings.multiline)
+        ctx = EditContext.for_request(prefix, suffix, settings.multiline)
         prompt_prefix, prompt_suffix = trim(prefix, suffix, settings)
         should_stop = stop_rule(ctx)
         fault: str

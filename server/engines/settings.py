@@ -93,7 +93,9 @@ def parse_engine(value: Any) -> EngineSettings:
     """EngineSettings from the editor's object (missing keys take their defaults).
     ValueError naming the first bad key."""
     if not isinstance(value, dict):
-        raise ValueError('must be an object such as {"kind": "llamacpp", "url": "http://host:8080"}')
+        raise ValueError(
+            'must be an object such as {"kind": "llamacpp", "url": "http://host:8080"}'
+        )
     fields: dict[str, Any] = {}
     for key, item in value.items():
         if key not in _KEYS:

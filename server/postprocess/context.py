@@ -1,8 +1,17 @@
-"""What a post-processing rule may look at: the text around the cursor, and the line mode."""
+"""What a post-processing rule may look at: the text around the cursor, and the line mode.
+
+The line mode is decided here, once per request (`EditContext.for_request`, called by the
+engine): the stop rule and every post-processing rule read the same decision.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+def line_prefix(prefix: str) -> str:
+    """The cursor's line up to the cursor, given the text before the cursor."""
+    return prefix[prefix.rfind("\n") + 1 :]
 
 
 def indentation(line: str) -> int:
@@ -18,10 +27,15 @@ class EditContext:
     suffix: str
     multiline: bool = False
 
+    @classmethod
+    def for_request(cls, prefix: str, suffix: str, mode: str) -> EditContext:
+        """The context of one request, its line mode (`auto`, `always`, `never`) decided."""
+        return cls(prefix, suffix, wants_multiline(mode, cls(prefix, suffix)))
+
     @property
     def line_prefix(self) -> str:
         """The cursor's line up to the cursor."""
-        return self.prefix[self.prefix.rfind("\n") + 1 :]
+        return line_prefix(self.prefix)
 
     @property
     def rest_of_line(self) -> str:
@@ -46,3 +60,10 @@ class EditContext:
         line = self.line_prefix
         base = len(line) if not line.strip() else indentation(line)
         return base + 1 if self.opens_block else base
+
+
+def wants_multiline(mode: str, ctx: EditContext) -> bool:
+    """Mid-line: one line. `auto`: a block on an empty line or after a block opener (`:`)."""
+    if mode == "never" or ctx.rest_of_line.strip():
+        return False
+    return mode == "always" or not ctx.line_prefix.strip() or ctx.opens_block

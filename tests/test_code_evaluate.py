@@ -1,0 +1,101 @@
+"""Line-completion cases and scores, and `training.evaluate` on tiny saved models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.errors import UserError
+from tests.tiny_model import CORPUS, FUNCTIONS
+from training.code_model.evaluate import main
+from training.code_model.line_completion import (
+    Scores,
+    build_cases,
+    cursor_positions,
+    cut_case,
+    edit_similarity,
+    exact_match,
+    statement_lines,
+)
+
+SOURCE = '''import os
+
+
+def f(x):
+    """Doc
+    string."""
+    y = (x +
+         1)
+    return os.path.join(y, "a")
+'''
+
+
+def test_statement_cursors_start_after_the_indentation_outside_docstrings():
+    assert statement_lines(SOURCE) == [6, 8]
+    assert cursor_positions(SOURCE, "statement") == [(6, 4), (8, 4)]
+    case = cut_case(SOURCE, 6, 4)
+    assert case.prefix.startswith("import os\n") and case.prefix.endswith('string."""\n    ')
+    assert case.target == "y = (x +"
+    assert case.suffix.startswith("\n         1)")
+    assert case.prefix + case.target + case.suffix == SOURCE
+
+
+def test_midline_cursors_sit_between_tokens_of_a_statement_line():
+    cursors = cursor_positions(SOURCE, "midline")
+    assert (8, 11) in cursors  # "return |os.path..."
+    assert (6, 4) not in cursors and (8, 4) not in cursors  # statement starts are the other kind
+    case = cut_case(SOURCE, 8, 11)
+    assert case.prefix.endswith("    return ") and case.target == 'os.path.join(y, "a")'
+
+
+def test_cases_are_seeded_and_drawn_from_all_files():
+    sources = [SOURCE.replace("def f(", f"def f{i}(") for i in range(10)]
+    cases = build_cases(sources, 8, "midline", seed=3)
+    assert len(cases) == 8
+    assert build_cases(sources, 8, "midline", seed=3) == cases
+    assert len({case.prefix.split("def ")[1].split("(")[0] for case in cases}) > 2
+
+
+def test_scores():
+    assert exact_match("return  a + b ", "return a + b")
+    assert not exact_match("return a", "return a + b")
+    assert edit_similarity("return a + b", "return a + b") == 100.0
+    assert 0 < edit_similarity("return a", "return a + b") < 100
+    assert edit_similarity("", "return a + b") == 0.0
+    cases = [cut_case(SOURCE, 6, 4), cut_case(SOURCE, 8, 4)]
+    scores = Scores.of(["y = (x +", "pass"], cases)
+    assert scores.exact_match == 50.0 and scores.exact_match_se == 50.0
+    assert 0 < scores.edit_similarity < 100 and scores.edit_similarity_se > 0
+
+
+@pytest.fixture()
+def memorised_data(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "functions.py").write_text("\n\n".join(FUNCTIONS))
+    return source
+
+
+def test_evaluate_scores_models_through_the_engine(
+    tmp_path, memorised_data, tiny_model_dir, tiny_fim_model_dir, capsys
+):
+    out = tmp_path / "evaluation.json"
+    main(["--model", str(tiny_model_dir), str(tiny_fim_model_dir), "--data", str(memorised_data),
+          "--split", "train", "--use_suffix", "--json", str(out)])  # fmt: skip
+    baseline, plain, fim = json.loads(out.read_text())["results"]
+    assert not plain["fim_prompt"] and fim["fim_prompt"]
+    statements = len(statement_lines(CORPUS))  # every statement start of the file
+    for result in (plain, fim):
+        assert result["statement"]["cases"] == statements
+        assert result["statement"]["exact_match"] >= 60  # these models memorised the functions
+        assert result["midline"]["edit_similarity"] >= 60
+        assert result["perplexity"] < 5
+        assert result["statement"]["edit_similarity"] > baseline["statement"]["edit_similarity"]
+    assert baseline["statement"]["constant"].startswith("return ")
+    assert "statement EM %" in capsys.readouterr().out
+
+
+def test_split_without_cases_is_one_line(tmp_path, memorised_data, tiny_model_dir):
+    with pytest.raises(UserError, match="test split has no function bodies"):
+        main(["--model", str(tiny_model_dir), "--data", str(memorised_data)])

@@ -108,7 +108,10 @@ class CompletionEngine:
         ctx = self.edit_context(prefix, suffix, settings)
         with self._lock:
             prompt = self.prompt_for(prefix, suffix, settings, heal)
-            generated = self._generator.run(prompt, settings, stop_rule(ctx), cancelled)
+            line_start = not ctx.line_prefix.strip()
+            generated = self._generator.run(
+                prompt, settings, stop_rule(ctx), cancelled, line_start=line_start
+            )
         return finish(generated, ctx, started)
 
     def complete(

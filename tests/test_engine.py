@@ -200,3 +200,18 @@ def test_repeated_tail_finds_loops():
     assert repeated_tail([9, 5, 5, 5]) == 2
     assert repeated_tail([9, 1, 2, 1, 2, 1, 2]) == 4
     assert repeated_tail([1, 2, 1, 2]) == 0  # twice is not a loop yet
+
+
+def test_no_comment_is_started_at_a_line_start_unless_allowed():
+    import torch
+
+    from server.generation import TokenGenerator
+
+    texts = ["a", "#", "  # x", "\n    #", "return", " "]
+    generator = TokenGenerator(None, None, texts, None, frozenset())  # type: ignore[arg-type]
+    logits = torch.tensor([0.0, 9.0, 8.0, 7.0, 1.0, 0.5])
+    masked = generator._without_comments(logits)
+    assert masked.argmax().item() == 4  # "return": the best token that starts no comment
+    assert torch.isinf(masked[[1, 2, 3]]).all()
+    only_comments = torch.tensor([float("-inf"), 1.0, 2.0, 3.0, float("-inf"), float("-inf")])
+    assert torch.equal(generator._without_comments(only_comments), only_comments)

@@ -51,6 +51,7 @@ def test_fim_templates_keep_the_code_as_is():
     assert NAMED["codestral"].render("P", "S") == "[SUFFIX]S[PREFIX]P"
     assert NAMED["codellama"].render("P", "S") == "<PRE> P <SUF>S <MID>"
     assert parse_template("<s>{prefix}|{suffix}|").render("a", "b") == "<s>a|b|"
+    assert NAMED["starcoder"].render("P", "") == "P"  # no suffix: a plain continuation
 
 
 def test_the_api_key_comes_from_the_named_variable(monkeypatch):
@@ -92,11 +93,24 @@ async def test_llamacpp_without_fim_tokens_falls_back_to_completion(fake):
     fake.reply = reply
     engine = engine_for(fake, "llamacpp")
     for _ in range(2):
-        assert (await engine.complete(PREFIX, "", GREEDY)).text == "return a"
+        assert (await engine.complete(PREFIX, "x = 1\n", GREEDY)).text == "return a"
     await engine.aclose()
     paths = [seen.path for seen in fake.seen]
     assert paths == ["/props", "/infill", "/completion", "/completion"]
     assert fake.seen[2].body["prompt"] == PREFIX
+
+
+async def test_llamacpp_without_a_suffix_continues_the_prefix(fake):
+    """No suffix in the prompt: `/completion` with the prefix alone, as the local engine's prompt
+    (an `/infill` with an empty suffix would tell the model that the file ends at the cursor)."""
+    fake.reply = lambda path, body: Reply(lines=llama_tokens("return a", "\n"))
+    engine = engine_for(fake, "llamacpp")
+    prefix_only = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=False)
+    assert (await engine.complete(PREFIX, "x = 1\n", prefix_only)).text == "return a"
+    assert (await engine.complete(PREFIX, "", GREEDY)).text == "return a"
+    await engine.aclose()
+    assert [seen.path for seen in fake.seen] == ["/props", "/completion", "/completion"]
+    assert fake.seen[1].body["prompt"] == PREFIX
 
 
 async def test_cancelling_closes_the_stream(fake):
@@ -176,7 +190,7 @@ async def test_ollama_generate_raw(fake):
     assert seen.path == "/api/generate"
     assert seen.body["raw"] is True and seen.body["stream"] is True
     assert seen.body["model"] == OLLAMA_MODEL
-    assert seen.body["prompt"] == f"<|fim_prefix|>{PREFIX}<|fim_suffix|><|fim_middle|>"
+    assert seen.body["prompt"] == PREFIX  # no suffix in the prompt: a plain continuation
     assert seen.body["options"]["num_predict"] == 16
     assert "<|fim_prefix|>" in seen.body["options"]["stop"]
 
@@ -257,8 +271,8 @@ async def test_llamacpp_prompt_is_cut_to_fit_a_slots_context(fake):
     engine = engine_for(fake, "llamacpp")
     short = "x = 1\n" + PREFIX  # fits without asking /tokenize
     long_file = "".join(f"line_{number} = {number}\n" for number in range(500)) + PREFIX
-    await engine.complete(short, "", GREEDY)
-    await engine.complete(long_file, "", GREEDY)
+    await engine.complete(short, "\n", GREEDY)
+    await engine.complete(long_file, "\n", GREEDY)
     await engine.aclose()
     paths = [seen.path for seen in fake.seen]
     assert paths == ["/props", "/infill", "/tokenize", "/infill"]

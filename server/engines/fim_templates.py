@@ -3,6 +3,10 @@
 OpenAI-compatible servers (vLLM, llama.cpp) reject a `suffix` field and Ollama's raw mode takes
 the prompt as is, so the model family's FIM markers go into the prompt text, and the markers and
 end tokens become stop strings (a model that writes one has finished the middle).
+
+Without a suffix (`useSuffix` off, or nothing after the cursor) the prompt is the prefix alone,
+as the local engine's (server/prompt.py): a FIM prompt with an empty suffix tells a model that the
+file ends at the cursor, and nanopilot's own models then close the file instead of the line.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ class FimTemplate:
 
     def render(self, prefix: str, suffix: str) -> str:
         """The prompt; braces inside the code are left alone (no str.format)."""
+        if not suffix and "{suffix}" in self.pattern:
+            return prefix
         values = {"prefix": prefix, "suffix": suffix}
         return PLACEHOLDER.sub(lambda match: values[match.group(1)], self.pattern)
 

@@ -1,5 +1,8 @@
 """llama.cpp's `llama-server`: `/infill` for a model with FIM tokens, else `/completion`.
 
+Without a suffix the prefix alone goes to `/completion`, as the local engine's prompt (see
+fim_templates.py).
+
 `/infill` takes the prefix and suffix as text and builds the FIM prompt with the model's own
 tokens. A prompt longer than a slot's context is refused, so the text is cut to fit it. A model
 without FIM tokens answers 501, and from then on this wire sends `/completion` with the prompt (a
@@ -83,10 +86,11 @@ class LlamaCppWire:
             "t_max_predict_ms": self._timeout_ms,
             "timings_per_token": True,  # every event carries the cache counts
         }
-        if self._template is None:
+        if self._template is None and suffix:
             body.update(input_prefix=prefix, input_suffix=suffix, input_extra=[])
             return Request("/infill", body, "sse")
-        body.update(prompt=self._template.render(prefix, suffix), stop=list(self._template.stop))
+        template = self._template or NAMED["none"]
+        body.update(prompt=template.render(prefix, suffix), stop=list(template.stop))
         return Request("/completion", body, "sse")
 
     def piece(self, event: dict) -> Piece:

@@ -8,8 +8,8 @@ of the previous prompt stays reusable (see kv_cache.py). The last token boundary
 
 A FIM model gets the FIM layout only when there is a suffix to give it. Without one the prompt is
 the prefix alone, a plain continuation (half the training documents are plain text): a FIM prompt
-with an empty suffix says "the file ends here", and the shipped model then opened a docstring or wrote
-nothing at 4 of 12 statement starts.
+with an empty suffix says "the file ends here", and the shipped model then opened a docstring
+or wrote nothing at 4 of 12 statement starts.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ The corpus (`training.corpus`) is tokenised, joined with EOS and packed into blo
 `--fim_rate` a share of the functions become fill-in-the-middle examples. The Hugging Face
 `Trainer` does the loop (and multi-GPU: `accelerate launch -m training.finetune ...` or
 `torchrun --standalone --nproc_per_node N -m training.finetune ...`). The output directory holds
-the model (safetensors) and tokenizer for `from_pretrained`, `training_metrics.json`, `loss.png`, a model
-card and `checkpoint-N/` directories that `--resume` continues from.
+the model (safetensors) and tokenizer for `from_pretrained`, `training_metrics.json`,
+`loss.png`, a model card and `checkpoint-N/` directories that `--resume` continues from.
 """
 
 from __future__ import annotations

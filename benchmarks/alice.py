@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    model_opts, train_opts = alice.PRESETS["default"]
+    model_opts, train_opts = alice.PRESETS[alice.default_preset()]
 
     text = read_text(args.text)
     tokenizer = CharTokenizer.from_text(text)

@@ -1,13 +1,12 @@
 """Benchmark the code-model pipeline: quality against training time, and full vs LoRA speed.
 
-    .venv/bin/python benchmarks/finetune.py --run runs/default          # ~10 min on 2 cores
-    .venv/bin/python benchmarks/finetune.py --run runs/default --every 3 --cases 100
+    .venv/bin/python benchmarks/finetune.py --run runs/stage2 --start models/default --every 2
 
-1. Quality against training time: every `--every`-th checkpoint of a `training.finetune` run is
-   scored on the held-out test split (line completion through the server's engine, perplexity),
-   at the training seconds its `run_clock.json` records. Baseline in the same table: always
-   suggesting the most common line of the training split (the "learned the shape, not the
-   content" floor).
+1. Quality against training time: every `--every`-th checkpoint of a `training.finetune` run (and
+   the model it started from, at minute 0) is scored as `training.evaluate` scores: editor cases
+   from whole held-out files at both cursor kinds, through the server's engine, at the training
+   seconds its `run_clock.json` records. Baseline in the same table and plot: the constant line
+   that is commonest in the training files (the "learned the shape, not the content" floor).
 2. Throughput: full fine-tuning vs LoRA (r=16 on c_attn, c_proj, c_fc) of a distilGPT2-shaped
    model (6 layers × 768, 50257 tokens; random weights, saved and loaded with from_pretrained as
    a hub model would be), the same batches, bf16 autocast on CPU. Median step times, tokens/s
@@ -21,17 +20,20 @@ import json
 import statistics
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import torch
 
 from server.errors import UserError, run_cli
 from training.code_model.args import ModelArguments
-from training.code_model.corpus import CorpusOptions, load_corpus
-from training.code_model.evaluate import completion_scores, perplexity_scores
+from training.code_model.evaluate import (
+    baseline_row,
+    completion_scores,
+    editor_cases,
+    perplexity_scores,
+)
+from training.code_model.evaluate import parse_args as parse_evaluate_args
 from training.code_model.finetune import add_lora, last_checkpoint
-from training.code_model.line_completion import LineCase, build_cases, edit_similarity, exact_match
 from training.code_model.run_clock import read_clock
 from training.plotting import save_line_plot
 
@@ -46,53 +48,51 @@ def checkpoints(run_dir: Path, every: int) -> list[Path]:
     return chosen if chosen and chosen[-1] == last_checkpoint(run_dir) else [*chosen, found[-1]]
 
 
-def constant_baseline(train: list[str], cases: list[LineCase]) -> dict:
-    """Scores of always suggesting the training split's most common line."""
-    counts = Counter(line.strip() for function in train for line in function.split("\n")[1:])
-    counts.pop("", None)
-    line = counts.most_common(1)[0][0]
-    return {
-        "suggestion": line,
-        "exact_match": 100.0 * sum(exact_match(line, c.target) for c in cases) / len(cases),
-        "edit_similarity": sum(edit_similarity(line, c.target) for c in cases) / len(cases),
-    }
-
-
 def quality_against_time(args) -> list[dict]:
-    corpus = load_corpus(args.data, CorpusOptions())
-    cases = build_cases(corpus.splits["test"], args.cases, seed=0)
-    baseline = constant_baseline(corpus.splits["train"], cases)
+    """Every chosen checkpoint of `--run` (and `--start`, at minute 0) on the editor cases."""
+    eval_args = parse_evaluate_args(
+        [
+            "--model",
+            "unused",
+            "--cases",
+            str(args.cases),
+            *(["--data", args.data] if args.data else []),
+        ]
+    )
+    cases, sources, train_sample = editor_cases(eval_args)
+    baseline = baseline_row(train_sample, cases, eval_args.seed)
     rows = []
+    models = [(args.start, 0.0, 0)] if args.start else []
     for checkpoint in checkpoints(args.run, args.every):
         clock = read_clock(checkpoint)
-        row = {"checkpoint": checkpoint.name, "minutes": clock["train_seconds"] / 60}
-        row["tokens_seen"] = clock.get("tokens_seen", 0)
-        row |= perplexity_scores(checkpoint, corpus.splits["test"], args.perplexity_functions)
-        scores = completion_scores(checkpoint, cases, 48, use_suffix=True, device="cpu")
-        rows.append(row | {k: v for k, v in scores.items() if k != "examples"})
+        models.append((checkpoint, clock["train_seconds"] / 60, clock.get("tokens_seen", 0)))
+    for model_dir, minutes, tokens in models:
+        row = {"checkpoint": model_dir.name, "minutes": minutes, "tokens_seen": tokens}
+        row |= perplexity_scores(model_dir, sources, args.perplexity_files)
+        row |= completion_scores(model_dir, cases, eval_args)
+        rows.append(row)
         print(
-            f"{checkpoint.name:>16} {row['minutes']:7.1f} min {row['tokens_seen'] / 1e6:6.1f}M tok"
-            f"  ppl {row['perplexity']:7.2f}  EM {rows[-1]['exact_match']:5.1f}"
-            f"  ES {rows[-1]['edit_similarity']:5.1f}",
+            f"{model_dir.name:>18} {minutes:7.1f} min {tokens / 1e6:6.1f}M tok  ppl "
+            f"{row['perplexity']:7.2f}  statement ES {row['statement']['edit_similarity']:5.1f}"
+            f"  midline ES {row['midline']['edit_similarity']:5.1f}",
             flush=True,
         )
-    print(
-        f"{'baseline':>16} constant suggestion {baseline['suggestion']!r}: "
-        f"EM {baseline['exact_match']:.1f}  ES {baseline['edit_similarity']:.1f}"
-    )
     minutes = [r["minutes"] for r in rows]
+    ends = [minutes[0], minutes[-1]]
     save_line_plot(
         args.images / "finetune_quality_vs_time.png",
         {
-            "edit similarity": (minutes, [r["edit_similarity"] for r in rows]),
-            "exact match %": (minutes, [r["exact_match"] for r in rows]),
-            "baseline edit similarity": (
-                [minutes[0], minutes[-1]],
-                [baseline["edit_similarity"]] * 2,
+            "statement ES": (minutes, [r["statement"]["edit_similarity"] for r in rows]),
+            "mid-line ES": (minutes, [r["midline"]["edit_similarity"] for r in rows]),
+            "statement EM %": (minutes, [r["statement"]["exact_match"] for r in rows]),
+            "constant baseline, statement ES": (
+                ends,
+                [baseline["statement"]["edit_similarity"]] * 2,
             ),
+            "constant baseline, mid-line ES": (ends, [baseline["midline"]["edit_similarity"]] * 2),
         },
-        title=f"{args.run.name}: held-out line completion ({len(cases)} cases)",
-        xlabel="training minutes",
+        title=f"{args.run.name}: held-out packages, {len(cases['statement'])} cases each",
+        xlabel="training minutes (this stage)",
         ylabel="score",
     )
     return rows + [{"checkpoint": "baseline", **baseline}]
@@ -156,11 +156,12 @@ def full_vs_lora(args) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", type=Path, help="a training.finetune output directory")
+    parser.add_argument("--run", type=Path, help="a directory of checkpoint-N model directories")
+    parser.add_argument("--start", type=Path, help="the model the run started from (minute 0)")
     parser.add_argument("--data", default=None, help="the run's --data (default: stdlib)")
     parser.add_argument("--every", type=int, default=1, help="score every N-th checkpoint")
     parser.add_argument("--cases", type=int, default=200, help="line-completion cases")
-    parser.add_argument("--perplexity_functions", type=int, default=150)
+    parser.add_argument("--perplexity_files", type=int, default=100)
     parser.add_argument("--steps", type=int, default=4, help="timed steps per mode")
     parser.add_argument("--batch_size", type=int, default=4)
     parser.add_argument("--block_size", type=int, default=256)

@@ -11,6 +11,9 @@ stop rule. Prints a table, saves a PNG plot and a JSON of the figures.
 
     python benchmarks/latency.py                      # the shipped default model
     python benchmarks/latency.py --distilgpt2-shaped  # 6 x 768 random weights, same tokenizer
+    python benchmarks/latency.py --llama-server .cache/llama-server/bin/llama-server
+        # also the same replay with engine.kind = llamacpp: the model exported to GGUF and
+        # served by llama.cpp (bash scripts/build-llama-server builds the binary)
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +41,14 @@ from server.errors import UserError, run_cli  # noqa: E402
 from server.generation import stop_rule  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
 from server.settings import ServerSettings  # noqa: E402
+from tests.llama_server import LlamaServer  # noqa: E402
 from training.atomic import write_json  # noqa: E402
+from training.code_model.export_gguf import export  # noqa: E402
 from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
 SERVED = "nanopilot server (LSP round trip)"
+LLAMACPP = "nanopilot server, llama.cpp engine"
 NAIVE = "naive: model.generate, no caches"
 NAIVE_STOP = "naive + the server's stop rule"
 URI = "file:///benchmark/session.py"
@@ -247,6 +254,28 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def llama_replay(
+    args: argparse.Namespace, model_dir: Path, text: str, start: int, end: int, settings: dict
+) -> list[float]:
+    """The same typing replay with the model exported to GGUF and served by llama-server
+    (same thread count), through the same language server with engine.kind = llamacpp."""
+    if not args.llama_server.is_file():
+        raise UserError(f"no llama-server at {args.llama_server}; bash scripts/build-llama-server")
+    with tempfile.TemporaryDirectory() as folder:
+        gguf = export(model_dir, Path(folder) / "model.gguf")
+        log = Path(folder) / "llama-server.log"
+        server = LlamaServer(args.llama_server, gguf, log, args.threads)
+        server.start()
+        try:
+            engine = {"kind": "llamacpp", "url": server.url, "timeoutMs": 60_000}
+            _, latencies, _ = asyncio.run(
+                replay(model_dir, text, start, end, args.threads, {**settings, "engine": engine})
+            )
+        finally:
+            server.stop()
+    return latencies
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
@@ -276,6 +305,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--use-suffix",
         action="store_true",
         help="the useSuffix setting for both paths: give a FIM model the code after the cursor",
+    )
+    parser.add_argument(
+        "--llama-server",
+        type=Path,
+        help="llama-server binary: also replay with engine.kind = llamacpp on the exported model",
     )
     parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "benchmarks" / "results", help="plot + JSON here"
@@ -309,7 +343,10 @@ def main(argv: list[str] | None = None) -> None:
     naive_settings = ServerSettings(
         temperature=0.0, max_new_tokens=args.max_new_tokens, use_suffix=args.use_suffix
     )
-    timings = {SERVED: served, **naive(model_dir, requests, naive_settings)}
+    timings = {SERVED: served}
+    if args.llama_server:
+        timings[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
+    timings.update(naive(model_dir, requests, naive_settings))
     table = {path: percentiles(values) for path, values in timings.items()}
     served_p50, served_p95 = table[SERVED]
     answered = max(status["answered"], 1)

@@ -54,6 +54,8 @@ def configure_logging(log_file: Path | None, verbose: bool) -> None:
         handlers=[handler],
     )
     logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # httpx logs every request to a remote engine at INFO: one line per keystroke.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def protocol_stdout():

@@ -21,6 +21,7 @@ from functools import partial
 
 from server.answer_cache import AnswerCache, TypingThrough
 from server.engine import Cancelled, CompletionEngine
+from server.engines.remote import RemoteEngine
 from server.settings import ServerSettings
 from server.stats import ServerStats
 
@@ -47,7 +48,7 @@ class CompletionService:
 
     async def suggest(
         self,
-        engine: CompletionEngine,
+        engine: CompletionEngine | RemoteEngine,
         uri: str,
         prefix: str,
         suffix: str,
@@ -73,9 +74,17 @@ class CompletionService:
             def cancelled() -> bool:
                 return stop.is_set() or self._latest.get(uri) != sequence
 
-            job = partial(engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled)
             try:
-                completion = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+                if isinstance(engine, RemoteEngine):  # streams on the event loop, no thread
+                    completion = await engine.complete(
+                        prefix, suffix, generation, cancelled=cancelled
+                    )
+                else:
+                    job = partial(
+                        engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled
+                    )
+                    loop = asyncio.get_running_loop()
+                    completion = await loop.run_in_executor(self._executor, job)
             except asyncio.CancelledError:  # $/cancelRequest: stop the worker too
                 stop.set()
                 self.stats.cancelled += 1
@@ -84,6 +93,9 @@ class CompletionService:
                 self.stats.cancelled += 1
                 return None
             answer = completion.text
+            if completion.fault is not None:  # not cached: ask again once the engine is back
+                self.stats.record((time.perf_counter() - started) * 1000)
+                return answer
             self.stats.record_generation(
                 completion.prompt_tokens, completion.reused_tokens, completion.new_tokens
             )

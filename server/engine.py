@@ -6,7 +6,7 @@ measured is what is served. `complete_detailed` reads straight through:
 
     settings -> EditContext (line mode decided once) -> prompt.py (truncate, FIM, heal)
         -> generation.py (the token loop: kv_cache.py, sampling, loop detection, stop rule)
-        -> postprocess/ (ordered pure rules)
+        -> postprocess/ (ordered pure rules, via engines/base.py `finish`, as remote engines do)
 
 A lock around the model makes it safe to call from several threads (one at a time runs).
 """
@@ -16,32 +16,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from server.devices import resolve_device
+from server.engines.base import Completion, finish
 from server.errors import UserError
 from server.fim import fim_token_ids
 from server.generation import Cancelled, GenerationSettings, TokenGenerator, stop_rule
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.kv_cache import PrefixKVCache
-from server.postprocess import EditContext, postprocess
+from server.postprocess import EditContext
 from server.prompt import Prompt, PromptBuilder
 from server.saved_model import load_saved_model
 
 __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str  # the suggestion, post-processed; "" when nothing useful
-    raw: str  # what the model generated, before post-processing
-    prompt_tokens: int
-    reused_tokens: int
-    new_tokens: int
-    seconds: float
 
 
 class CompletionEngine:
@@ -110,24 +100,19 @@ class CompletionEngine:
         settings: GenerationSettings,
         *,
         cancelled: Callable[[], bool] | None = None,
+        heal: bool = True,
     ) -> Completion:
-        """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`."""
+        """Like `complete`, with the token counts and time. Raises Cancelled when `cancelled()`.
+        `heal=False` skips token healing (as engines that cannot heal, e.g. llama.cpp)."""
         started = time.perf_counter()
         ctx = self.edit_context(prefix, suffix, settings)
         with self._lock:
-            prompt = self.prompt_for(prefix, suffix, settings)
+            prompt = self.prompt_for(prefix, suffix, settings, heal)
             line_start = not ctx.line_prefix.strip()
             generated = self._generator.run(
                 prompt, settings, stop_rule(ctx), cancelled, line_start=line_start
             )
-        return Completion(
-            text=postprocess(generated.text, ctx),
-            raw=generated.text,
-            prompt_tokens=generated.prompt_tokens,
-            reused_tokens=generated.reused_tokens,
-            new_tokens=generated.new_tokens,
-            seconds=time.perf_counter() - started,
-        )
+        return finish(generated, ctx, started)
 
     def complete(
         self,

@@ -185,7 +185,7 @@ class TokenGenerator:
                 if not allowed:  # a vocabulary that cannot spell the healed text
                     break
                 logits = restrict(logits, allowed)
-            no_code_yet = not self._decode(output).strip()
+            no_code_yet = not text.strip()  # decoded after each token already
             if line_start and no_code_yet and not settings.comments_at_line_start:
                 logits = self._without_comments(logits)
             token = sample_token(logits, settings.temperature, settings.top_p, generator)

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,7 +23,10 @@ from pygls.lsp.server import LanguageServer
 
 from server.completion_service import CompletionService
 from server.engine import CompletionEngine
+from server.engines.remote import RemoteEngine
+from server.engines.settings import EngineSettings
 from server.errors import UserError
+from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
 from server.postprocess.context import line_prefix
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 STATUS_COMMAND = "nanopilot.status"
+STATUS_NOTIFICATION = "nanopilot/status"
 ACCEPTED_COMMAND = "nanopilot.accepted"
 CLIENT_REPLY_SECONDS = 5.0
 WORD_BEFORE_CURSOR = re.compile(r"[A-Za-z0-9_]*$")
@@ -52,7 +57,7 @@ class Cursor:
 
 class NanopilotServer(LanguageServer):
     def __init__(self, default_model: Path, settings: ServerSettings) -> None:
-        super().__init__("nanopilot", VERSION)
+        super().__init__("nanopilot", VERSION, protocol_cls=NanopilotProtocol)
         self.default_model = default_model
         self.settings = settings
         self.stats = ServerStats()
@@ -84,7 +89,11 @@ class NanopilotServer(LanguageServer):
         if self.settings != before:
             self.log(f"settings: {dataclasses.asdict(self.settings)}")
             self.service.clear()
-        changed_model = (self.settings.model, self.settings.device) != (before.model, before.device)
+        changed_model = (self.settings.model, self.settings.device, self.settings.engine) != (
+            before.model,
+            before.device,
+            before.engine,
+        )
         if reload and changed_model:
             self.start_loading()
 
@@ -105,7 +114,9 @@ class NanopilotServer(LanguageServer):
             self.update_settings(result[0], reload=True)
 
     def start_loading(self) -> None:
-        task = asyncio.ensure_future(self._load(self.model_dir, self.settings.device))
+        task = asyncio.ensure_future(
+            self._load(self.model_dir, self.settings.device, self.settings.engine)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -123,14 +134,14 @@ class NanopilotServer(LanguageServer):
             return None
         return token
 
-    async def _load(self, model_dir: Path, device: str) -> None:
+    async def _load(self, model_dir: Path, device: str, remote: EngineSettings) -> None:
         token = await self._progress_token()
         if token:
             begin = types.WorkDoneProgressBegin(title="nanopilot", message=f"loading {model_dir}")
             self.work_done_progress.begin(token, begin)
         self.log(f"loading model {model_dir} (device {device})")
         try:
-            engine = await self.host.load(model_dir, device)
+            engine = await self.host.load(model_dir, device, remote)
         except UserError as err:
             self.show(f"nanopilot: {err}", types.MessageType.Error)
             outcome = "no model: completions are off"
@@ -139,15 +150,35 @@ class NanopilotServer(LanguageServer):
         if token:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
 
-    def _loaded(self, model_dir: Path, engine: CompletionEngine | None) -> str:
+    def _loaded(self, model_dir: Path, engine: CompletionEngine | RemoteEngine | None) -> str:
         if engine is None:
             outcome = f"{model_dir} was replaced by a newer model setting"
+        elif isinstance(engine, RemoteEngine):
+            self.service.clear()
+            engine.health.on_change = partial(self._engine_health, engine)
+            outcome = f"engine {engine.health.name} in use"
+            self.log(outcome)
+            return outcome
         else:
             self.service.clear()
             kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
             outcome = f"model ready on {engine.device} ({kind})"
         self.log(f"{outcome}: {model_dir}")
         return outcome
+
+    def _engine_health(self, engine: RemoteEngine, fault: str | None) -> None:
+        """One message when a remote engine stops answering, a log line when it is back; the
+        status report goes to the client too (`nanopilot/status`, for its status bar)."""
+        if engine is not self.host.engine:
+            return
+        self.protocol.notify(STATUS_NOTIFICATION, self.status())
+        if fault is None:
+            self.log(f"engine {engine.health.name} answers again")
+        else:
+            self.show(
+                f"nanopilot: engine {engine.health.name} unreachable ({fault}); "
+                "suggestions are empty until it answers"
+            )
 
     # --- requests --------------------------------------------------------------------------
 
@@ -187,14 +218,18 @@ class NanopilotServer(LanguageServer):
             state = "loading"
         elif engine is None:
             state = "no model" if self.host.error else "starting"
+        elif isinstance(engine, RemoteEngine) and engine.health.unreachable:
+            state = "engine unreachable"
         else:
             state = "ready"
+        remote = engine.health if isinstance(engine, RemoteEngine) else None
         return {
             "state": state,
             "model": str(engine.model_dir if engine else self.model_dir),
             "device": str(engine.device) if engine else None,
             "fim": engine.is_fim if engine else None,
-            "error": self.host.error,
+            "error": self.host.error or (remote.error if remote else None),
+            "engine": self.settings.engine.kind,
             "settings": dataclasses.asdict(self.settings),
             **self.stats.summary(),
         }

@@ -5,6 +5,11 @@ It drops in coarse steps (a quarter of the budget at a time) rather than exactly
 so that while the user types, consecutive prompts keep the same start and the key/value cache
 of the previous prompt stays reusable (see kv_cache.py). The last token boundary is healed
 (healing.py).
+
+A FIM model gets the FIM layout only when there is a suffix to give it. Without one the prompt is
+the prefix alone, a plain continuation (half the training documents are plain text): a FIM prompt
+with an empty suffix says "the file ends here", and the shipped model then opened a docstring
+or wrote nothing at 4 of 12 statement starts.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ class PromptBuilder:
 
     def build(self, prefix: str, suffix: str, budget: int, heal: bool = True) -> Prompt:
         """A prompt of at most `budget` tokens (`heal=False`: the prompt as plainly tokenised)."""
-        if self._fim is None:
+        if self._fim is None or not suffix:
             ids, healed = self._heal(self._prefix_ids(prefix, budget), heal)
             return Prompt(ids or [self._start_id], healed)
         budget -= 3  # the three FIM tokens

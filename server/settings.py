@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.devices import DEVICE_CHOICES
+from server.engines.settings import EngineSettings, parse_engine
 from server.generation import GenerationSettings
 
 SECTION = "nanopilot"
@@ -32,6 +33,7 @@ class ServerSettings:
     # Off by default: the shipped model completes lines better from the prefix alone (edit
     # similarity 28.1 vs 24.6), and without the suffix each keystroke re-runs fewer tokens.
     use_suffix: bool = False
+    engine: EngineSettings = EngineSettings()  # which engine generates (local: the model above)
 
     @property
     def generation(self) -> GenerationSettings:
@@ -102,6 +104,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "device": ("device", _choice(DEVICE_CHOICES)),
     "contextTokens": ("context_tokens", _integer(16, 32768)),
     "useSuffix": ("use_suffix", _boolean),
+    "engine": ("engine", parse_engine),
 }
 
 

@@ -189,10 +189,11 @@ def test_fim_prompt_layout_and_suffix_cap(fim_engine, tiny_fim_model_dir):
     assert suffix.startswith(kept_suffix)
     assert prompt.healed == "\n    "
     plain = fim_engine.prompt_for("def add(a, b):\n    ", "", GREEDY, heal=False)
-    assert plain.healed == "" and plain.ids[-2] == fim.suffix
+    assert plain.healed == "" and not set(plain.ids) & {fim.prefix, fim.suffix, fim.middle}
+    assert tokenizer.decode(plain.ids) == "def add(a, b):\n    "  # no suffix: plain continuation
     no_suffix = GenerationSettings(temperature=0.0, use_suffix=False)
     without = fim_engine.prompt_for("def add(a, b):\n    ", suffix, no_suffix, heal=False)
-    assert without == plain  # the suffix is left out of the prompt, the FIM layout stays
+    assert without == plain  # the suffix left out of the prompt: the same plain prompt
 
 
 def test_repeated_tail_finds_loops():

@@ -1,7 +1,11 @@
-"""server/settings.py: validation per value; the line mode decided per request (context.py)."""
+"""server/settings.py: validation per value; the line mode decided per request (context.py); the
+`nanopilot.engine` object (server/engines/settings.py)."""
 
 from __future__ import annotations
 
+import pytest
+
+from server.engines.settings import EngineSettings, parse_engine
 from server.generation import GenerationSettings
 from server.postprocess.context import EditContext, wants_multiline
 from server.settings import ServerSettings, apply_settings
@@ -50,3 +54,37 @@ def test_use_suffix_setting_reaches_generation():
     assert updated.generation.use_suffix is True
     _, problems = apply_settings(updated, {"useSuffix": "yes"})
     assert problems == ["nanopilot.useSuffix = 'yes' must be true or false; keeping True"]
+
+
+def test_engine_setting_is_parsed_and_checked():
+    engine = parse_engine(
+        {
+            "kind": "openai",
+            "url": "http://gpu:8000/",
+            "model": "m",
+            "apiKeyEnv": "MY_KEY",
+            "fimTemplate": "qwen2.5-coder",
+            "timeoutMs": 2000,
+        }
+    )
+    expected = EngineSettings("openai", "http://gpu:8000", "m", "MY_KEY", "qwen2.5-coder", 2000)
+    assert engine == expected
+    assert EngineSettings(kind="ollama").base_url == "http://127.0.0.1:11434"
+    for bad, says in [
+        ({"kind": "tgi"}, "kind must be one of"),
+        ({"url": "gpu:8000"}, "url must look like"),
+        ({"apiKeyEnv": "sk-123 secret"}, "not the key"),
+        ({"fimTemplate": "<PRE>{suffix}"}, "{prefix}"),
+        ({"timeoutMs": 5}, "timeoutMs"),
+        ({"kinds": "local"}, "unknown key 'kinds'"),
+        ("llamacpp", "must be an object"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            parse_engine(bad)
+
+
+def test_a_bad_engine_setting_is_reported_and_the_previous_kept():
+    current = ServerSettings(engine=EngineSettings(kind="llamacpp"))
+    updated, problems = apply_settings(current, {"nanopilot": {"engine": {"kind": "x"}}})
+    assert updated.engine.kind == "llamacpp"
+    assert len(problems) == 1 and problems[0].startswith("nanopilot.engine = ")

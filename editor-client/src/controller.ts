@@ -43,6 +43,7 @@ import { formatStatusReport } from './statusReport';
 
 /** The server's `workspace/executeCommand` that reports model, device, latency, cache use. */
 const SERVER_STATUS_COMMAND = 'nanopilot.status';
+const SERVER_STATUS_NOTIFICATION = 'nanopilot/status';
 
 /** Buttons of the notifications. */
 const SET_UP = 'Set up';
@@ -315,6 +316,10 @@ export class ServerController {
     // folder named `server` would shadow ours.
     const client = new ServerClient(python, this.extensionPath, this.log, options);
     client.registerFeature(new StatusProgressFeature(client, (value) => this.onProgress(value)));
+    // A remote engine stopped or started answering: the server sends its status report.
+    client.onNotification(SERVER_STATUS_NOTIFICATION, (report: unknown) => {
+      this.statusBar.setState(stateFromReport(report));
+    });
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Starting) {
         this.initialized = false;

@@ -11,6 +11,19 @@ import * as path from 'node:path';
 
 export type Multiline = 'auto' | 'always' | 'never';
 
+/**
+ * `nanopilot.engine`: which engine writes the suggestions (see docs/engines.md). Passed to the
+ * server as the user wrote it: the server checks each field and reports a bad one by name.
+ */
+export interface EngineSetting {
+  kind: 'local' | 'llamacpp' | 'openai' | 'ollama';
+  url?: string;
+  model?: string;
+  apiKeyEnv?: string;
+  fimTemplate?: string;
+  timeoutMs?: number;
+}
+
 /** What the user configured, with defaults filled in and wrong types replaced by them. */
 export interface ExtensionSettings {
   pythonPath: string;
@@ -21,6 +34,7 @@ export interface ExtensionSettings {
   multiline: Multiline;
   enable: boolean;
   useSuffix: boolean;
+  engine: EngineSetting;
 }
 
 /**
@@ -45,6 +59,7 @@ export const DEFAULTS: ExtensionSettings = {
   multiline: 'auto',
   enable: true,
   useSuffix: false,
+  engine: { kind: 'local' },
 };
 
 const MULTILINE_VALUES: readonly Multiline[] = ['auto', 'always', 'never'];
@@ -58,6 +73,12 @@ function stringOr(value: unknown, fallback: string): string {
 
 function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+function objectOr<T extends object>(value: unknown, fallback: T): T {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? ({ ...value } as T)
+    : fallback;
 }
 
 function booleanOr(value: unknown, fallback: boolean): boolean {
@@ -82,6 +103,7 @@ export function readSettings(read: SettingReader): ExtensionSettings {
       : DEFAULTS.multiline,
     enable: booleanOr(read('enable'), DEFAULTS.enable),
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
+    engine: objectOr(read('engine'), DEFAULTS.engine),
   };
 }
 
@@ -114,6 +136,7 @@ export function toServerSettings(
     multiline: settings.multiline,
     enable: settings.enable,
     useSuffix: settings.useSuffix,
+    engine: settings.engine,
   };
 }
 

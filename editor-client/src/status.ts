@@ -10,6 +10,7 @@ export type ServerState =
   | { kind: 'starting' }
   | { kind: 'loading'; message?: string; percentage?: number }
   | { kind: 'ready'; detail?: string }
+  | { kind: 'unreachable'; message: string }
   | { kind: 'error'; message: string }
   | { kind: 'stopped' }
   /** No interpreter configured and no managed environment yet: the user has to accept a set-up. */
@@ -95,6 +96,13 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
         command: COMMANDS.showLog,
         isError: false,
       };
+    case 'unreachable':
+      return {
+        text: '$(warning) nanopilot: engine unreachable',
+        tooltip: `${state.message}\nSuggestions come back by themselves when it answers. Click to show the log.`,
+        command: COMMANDS.showLog,
+        isError: false,
+      };
     case 'ready':
       return {
         text: '$(sparkle) nanopilot: ready',
@@ -107,8 +115,10 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
 
 /**
  * The state after the model finished loading, from the server's `nanopilot.status` answer
- * (`state` is "ready", "no model", "loading" or "disabled"; `error` says why the last load failed,
- * in which case a "ready" server still serves the model it had). `detail` is the progress message.
+ * (`state` is "ready", "no model", "loading", "disabled" or "engine unreachable"; `error` says why
+ * the last load failed, in which case a "ready" server still serves the model it had, or why the
+ * remote engine does not answer). `detail` is the progress message. The server also sends this
+ * report as a `nanopilot/status` notification when a remote engine stops or starts answering.
  */
 export function stateFromReport(report: unknown, detail?: string): ServerState {
   const fields = (report !== null && typeof report === 'object' ? report : {}) as Record<
@@ -121,6 +131,8 @@ export function stateFromReport(report: unknown, detail?: string): ServerState {
       return { kind: 'error', message: `No model: ${error ?? detail ?? 'see the log'}` };
     case 'loading':
       return { kind: 'loading', message: detail };
+    case 'engine unreachable':
+      return { kind: 'unreachable', message: `Engine unreachable: ${error ?? 'see the log'}` };
     default:
       return { kind: 'ready', detail: error ? `Still the previous model (${error})` : detail };
   }

@@ -163,8 +163,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def editor_cases(
+    args: argparse.Namespace,
+) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
+    """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
     corpus = load_corpus(args.data, CorpusOptions(unit="file"))
     held_out = [f for f in corpus.files[args.split] if args.all_groups or not is_stdlib(f.group)]
     sources = [file.text for file in held_out]
@@ -172,11 +174,20 @@ def main(argv: list[str] | None = None) -> None:
     if not all(cases.values()):
         raise UserError(f"the {args.split} split has no function bodies to cut cases from")
     counts = ", ".join(f"{len(c)} {kind}" for kind, c in cases.items())
-    print(f"cases: {counts} from {len(sources)} {args.split} files")
+    groups = sorted({file.group for file in held_out})
+    print(f"cases: {counts} from {len(sources)} {args.split} files of {', '.join(groups)}")
     train_sources = [file.text for file in corpus.files["train"]]
     train_sample = random.Random(args.seed).sample(
         train_sources, min(BASELINE_FILES, len(train_sources))
     )
+    args.summary = {"data": corpus.summary.source, "split": args.split, "seed": args.seed,
+                    "groups": groups}  # fmt: skip
+    return cases, sources, train_sample
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    cases, sources, train_sample = editor_cases(args)
     results = [baseline_row(train_sample, cases, args.seed)]
     for model_dir in args.model:
         result = {"model": str(model_dir)}
@@ -184,7 +195,5 @@ def main(argv: list[str] | None = None) -> None:
         result |= completion_scores(model_dir, cases, args)
         results.append(result)
     print(format_table(results))
-    summary = {"data": corpus.summary.source, "split": args.split, "seed": args.seed,
-               "groups": sorted({file.group for file in held_out})}  # fmt: skip
-    write_json(args.json, {**summary, "results": results})
+    write_json(args.json, {**args.summary, "results": results})
     print(f"wrote {args.json}")

@@ -7,9 +7,9 @@
 The corpus (`training.corpus`) is tokenised, joined with EOS and packed into blocks; with
 `--fim_rate` a share of the functions become fill-in-the-middle examples. The Hugging Face
 `Trainer` does the loop (and multi-GPU: `accelerate launch -m training.finetune ...` or
-`torchrun --nproc_per_node N -m training.finetune ...`). The output directory holds the model
-(safetensors) and tokenizer for `from_pretrained`, `training_metrics.json`, `loss.png`, a model
-card and `checkpoint-N/` directories that `--resume` continues from.
+`torchrun --standalone --nproc_per_node N -m training.finetune ...`). The output directory holds
+the model (safetensors) and tokenizer for `from_pretrained`, `training_metrics.json`,
+`loss.png`, a model card and `checkpoint-N/` directories that `--resume` continues from.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ describe('readSettings', () => {
         multiline: 'never',
         enable: false,
         useSuffix: true,
+        engine: { kind: 'llamacpp', url: 'http://gpu:8080', timeoutMs: 'soon' },
       }),
     );
     assert.equal(settings.temperature, 0);
@@ -39,6 +40,12 @@ describe('readSettings', () => {
     assert.equal(settings.multiline, 'never');
     assert.equal(settings.enable, false);
     assert.equal(settings.useSuffix, true);
+    // An engine object goes to the server as written: the server reports bad fields by name.
+    assert.deepEqual(settings.engine, {
+      kind: 'llamacpp',
+      url: 'http://gpu:8080',
+      timeoutMs: 'soon',
+    });
   });
 
   it('replaces values of the wrong type with the defaults', () => {
@@ -50,6 +57,7 @@ describe('readSettings', () => {
         multiline: 'sometimes',
         enable: 1,
         useSuffix: 'yes',
+        engine: 'llamacpp',
       }),
     );
     assert.deepEqual(settings, DEFAULTS);
@@ -80,7 +88,13 @@ describe('toServerSettings', () => {
       multiline: 'auto',
       enable: true,
       useSuffix: false,
+      engine: { kind: 'local' },
     });
+  });
+
+  it('passes the engine setting on', () => {
+    const engine = { kind: 'openai', url: 'http://gpu:8000', apiKeyEnv: 'VLLM_KEY' } as const;
+    assert.deepEqual(toServerSettings({ ...DEFAULTS, engine }, '/work').engine, engine);
   });
 
   it('sends null for an empty modelPath: the default model', () => {

@@ -36,6 +36,13 @@ describe('statusView', () => {
     assert.equal(view.isError, true);
   });
 
+  it('says when a remote engine does not answer', () => {
+    const view = statusView({ kind: 'unreachable', message: 'Engine unreachable: refused' }, true);
+    assert.equal(view.text, '$(warning) nanopilot: engine unreachable');
+    assert.match(view.tooltip, /refused/);
+    assert.equal(view.command, COMMANDS.showLog);
+  });
+
   it('offers a restart when stopped', () => {
     assert.equal(statusView({ kind: 'stopped' }, true).command, COMMANDS.restart);
   });
@@ -64,6 +71,11 @@ describe('statusView', () => {
 });
 
 describe('stateFromReport', () => {
+  it("is unreachable when the remote engine does not answer, with the server's reason", () => {
+    const state = stateFromReport({ state: 'engine unreachable', error: 'cannot connect' });
+    assert.deepEqual(state, { kind: 'unreachable', message: 'Engine unreachable: cannot connect' });
+  });
+
   it('is ready when the server says so, with the loading message as detail', () => {
     assert.deepEqual(stateFromReport({ state: 'ready' }, 'model ready on cpu'), {
       kind: 'ready',

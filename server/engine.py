@@ -5,7 +5,8 @@ language server, its demo, the latency benchmark and `training.evaluate`, so tha
 measured is what is served. `complete_detailed` reads straight through:
 
     settings -> EditContext (line mode decided once) -> prompt.py (truncate, FIM, heal)
-        -> generation.py (the token loop: kv_cache.py, sampling, loop detection, stop rule)
+        -> generation.py (the token loop: sampling, loop detection, stop rule) over
+           lean_gpt2.py (GPT-2 on the CPU) or kv_cache.py (any other model)
         -> postprocess/ (ordered pure rules, via engines/base.py `finish`, as remote engines do)
 
 A lock around the model makes it safe to call from several threads (one at a time runs).
@@ -26,7 +27,7 @@ from server.errors import UserError
 from server.fim import fim_token_ids
 from server.generation import Cancelled, GenerationSettings, TokenGenerator, stop_rule
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
-from server.kv_cache import PrefixKVCache
+from server.lean_gpt2 import decoder_for
 from server.postprocess import EditContext
 from server.prompt import Prompt, PromptBuilder
 from server.saved_model import load_saved_model
@@ -58,7 +59,7 @@ class CompletionEngine:
             start_id=eos,
         )
         self._generator = TokenGenerator(
-            PrefixKVCache(model, device),
+            decoder_for(model, device),
             lambda ids: backend.decode(ids, skip_special_tokens=False),
             token_texts,
             healing,

@@ -1,0 +1,100 @@
+"""Per-token decode and prompt prefill: the lean GPT-2 path against the Hugging Face forward.
+
+Both run the same model with the same prompt in the same process, one after the other, several
+rounds; medians are reported with their ratio. Prefill is a cold 512-token prompt (a jump to a
+fresh spot in a file); decode is one token on top of it (greedy, as the engine runs it).
+
+    python benchmarks/decode.py                      # the shipped default model, 1 thread
+    python benchmarks/decode.py --model DIR --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from models import DEFAULT_MODEL  # noqa: E402
+from server.errors import run_cli  # noqa: E402
+from server.kv_cache import PrefixKVCache  # noqa: E402
+from server.lean_gpt2 import LeanKVCache  # noqa: E402
+from server.saved_model import load_saved_model  # noqa: E402
+from training.atomic import write_json  # noqa: E402
+from training.cpu_features import describe_cpu  # noqa: E402
+
+PATHS = {
+    "Hugging Face forward + DynamicCache (before)": lambda model: PrefixKVCache(model, CPU),
+    "lean GPT-2, pre-allocated cache": LeanKVCache,
+}
+CPU = torch.device("cpu")
+
+
+def measure(cache, prompt: list[int], tokens: int) -> tuple[float, list[float]]:
+    """(cold prefill ms, per-token decode ms) for one round."""
+    cache.reset()
+    started = time.perf_counter()
+    logits, _ = cache.prefill(prompt)
+    prefill = (time.perf_counter() - started) * 1000
+    decode = []
+    for _ in range(tokens):
+        token = int(logits.argmax())
+        started = time.perf_counter()
+        logits = cache.step(token)
+        decode.append((time.perf_counter() - started) * 1000)
+    return prefill, decode
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--prompt_tokens", type=int, default=512)
+    parser.add_argument("--new_tokens", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=REPO_ROOT / "benchmarks/results/decode.json")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model, tokenizer = load_saved_model(args.model, CPU)
+    source = (REPO_ROOT / "server" / "engine.py").read_text() * 4
+    room = model.config.n_positions - args.new_tokens
+    prompt = tokenizer(source)["input_ids"][: min(args.prompt_tokens, room)]
+    caches = {name: make(model) for name, make in PATHS.items()}
+    rounds: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in PATHS}
+    for _ in range(args.rounds):  # interleaved, so a noisy moment hits both paths
+        for name, cache in caches.items():
+            prefill, decode = measure(cache, prompt, args.new_tokens)
+            rounds[name][0].append(prefill)
+            rounds[name][1].extend(decode)
+    print(f"{describe_cpu()}; {args.threads} thread(s); {args.model}; {len(prompt)}-token prompt")
+    results = {}
+    for name, (prefills, decodes) in rounds.items():
+        results[name] = {
+            "prefill_ms": statistics.median(prefills),
+            "decode_ms_per_token": statistics.median(decodes),
+        }
+    before, after = results.values()
+    print(f"| path | prefill {len(prompt)} tokens, ms | decode, ms/token |\n|---|---|---|")
+    for name, row in results.items():
+        print(f"| {name} | {row['prefill_ms']:.1f} | {row['decode_ms_per_token']:.2f} |")
+    speedup = {key: before[key] / after[key] for key in before}
+    print(f"lean vs before: prefill {speedup['prefill_ms']:.1f}x, "
+          f"decode {speedup['decode_ms_per_token']:.1f}x faster")  # fmt: skip
+    write_json(args.json, {"cpu": describe_cpu(), "threads": args.threads,
+                           "prompt_tokens": len(prompt), "results": results,
+                           "speedup": speedup})  # fmt: skip
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    run_cli(main)

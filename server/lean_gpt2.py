@@ -1,0 +1,159 @@
+"""A lean GPT-2 forward pass for the CPU, with a pre-allocated key/value cache.
+
+The model is small (a 4 x 256 default: ~11 MFLOP a token), so on a CPU a token's cost is
+overhead, not arithmetic: the Hugging Face forward builds a cache object, masks, position ids
+and output records around each call, which costs milliseconds per token. This module runs the
+same weights with plain tensor operations, nanoGPT-style, and keeps keys and values in one
+tensor sized for the model's whole context, so a new token writes into it in place and dropping
+the end of the cache (after the user edits) is only a shorter length.
+
+`LeanKVCache` has `PrefixKVCache`'s interface (kv_cache.py); `decoder_for` picks it for GPT-2
+models on the CPU and keeps the Hugging Face path for everything else. Greedy output is the same
+token for token (tests/test_lean_gpt2.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from server.kv_cache import PrefixKVCache, common_prefix_length
+
+
+@dataclass(frozen=True)
+class Block:
+    ln_1: tuple[torch.Tensor, torch.Tensor]
+    qkv: tuple[torch.Tensor, torch.Tensor]  # (d, 3d) weight as Conv1D stores it, bias
+    proj: tuple[torch.Tensor, torch.Tensor]
+    ln_2: tuple[torch.Tensor, torch.Tensor]
+    fc: tuple[torch.Tensor, torch.Tensor]
+    fc_proj: tuple[torch.Tensor, torch.Tensor]
+
+
+def supports(model: torch.nn.Module, device: torch.device) -> bool:
+    """A plain GPT-2 (the pipeline's models, distilgpt2) on the CPU, with the default options."""
+    config = getattr(model, "config", None)
+    return (
+        device.type == "cpu"
+        and getattr(config, "model_type", None) == "gpt2"
+        and getattr(config, "activation_function", None) in ("gelu_new", "gelu_pytorch_tanh")
+        and getattr(config, "scale_attn_weights", False)
+        and not getattr(config, "scale_attn_by_inverse_layer_idx", True)
+        and not getattr(config, "reorder_and_upcast_attn", True)
+        and hasattr(model, "transformer")
+    )
+
+
+def _pair(module: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    return module.weight.detach().float().contiguous(), module.bias.detach().float().contiguous()
+
+
+class LeanGPT2:
+    """GPT-2's forward pass over float32 copies of a model's weights."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        config = model.config
+        transformer = model.transformer
+        self.n_head = config.n_head
+        self.head_dim = config.n_embd // config.n_head
+        self.context = config.n_positions
+        self.eps = config.layer_norm_epsilon
+        self.scale = 1.0 / math.sqrt(self.head_dim)
+        self.wte = transformer.wte.weight.detach().float().contiguous()
+        self.wpe = transformer.wpe.weight.detach().float().contiguous()
+        self.lm_head = model.get_output_embeddings().weight.detach().float().contiguous()
+        self.ln_f = _pair(transformer.ln_f)
+        self.blocks = [
+            Block(
+                ln_1=_pair(h.ln_1),
+                qkv=_pair(h.attn.c_attn),
+                proj=_pair(h.attn.c_proj),
+                ln_2=_pair(h.ln_2),
+                fc=_pair(h.mlp.c_fc),
+                fc_proj=_pair(h.mlp.c_proj),
+            )
+            for h in transformer.h
+        ]
+        shape = (len(self.blocks), 2, self.n_head, self.context, self.head_dim)
+        self.kv = torch.zeros(shape)  # [layer, key/value, head, position, dim]
+
+    def _no_bias(self, count: int, end: int) -> torch.Tensor:
+        return torch.empty(self.n_head, count, end)
+
+    def _layer_norm(self, x: torch.Tensor, weight_bias: tuple[torch.Tensor, torch.Tensor]):
+        return F.layer_norm(x, x.shape[-1:], *weight_bias, self.eps)
+
+    def _attention(self, layer: int, block: Block, x: torch.Tensor, start: int) -> torch.Tensor:
+        count = x.shape[0]
+        end = start + count
+        qkv = torch.addmm(block.qkv[1], x, block.qkv[0])  # (T, 3d)
+        q, k, v = qkv.view(count, 3, self.n_head, self.head_dim).permute(1, 2, 0, 3)
+        cache = self.kv[layer]
+        cache[0, :, start:end] = k
+        cache[1, :, start:end] = v
+        keys, values = cache[0, :, :end], cache[1, :, :end]
+        scores = torch.baddbmm(  # (head, T, positions), scaled as GPT-2's attention scales them
+            self._no_bias(count, end), q, keys.transpose(1, 2), beta=0.0, alpha=self.scale
+        )
+        if count > 1:  # query i (at position start + i) sees keys 0 .. start + i
+            scores.masked_fill_(~torch.ones(count, end, dtype=torch.bool).tril(start), -math.inf)
+        attended = torch.bmm(torch.softmax(scores, dim=-1), values)  # (head, T, dim)
+        merged = attended.transpose(0, 1).reshape(count, -1)
+        return torch.addmm(block.proj[1], merged, block.proj[0])
+
+    @torch.inference_mode()
+    def forward(self, ids: list[int], start: int) -> torch.Tensor:
+        """Run `ids` at positions start.. (the cache holds 0..start-1); the last one's logits."""
+        end = start + len(ids)
+        if end > self.context:
+            raise ValueError(f"{end} positions exceed the model's context of {self.context}")
+        x = self.wte[torch.tensor(ids)] + self.wpe[start:end]
+        for layer, block in enumerate(self.blocks):
+            x = x + self._attention(layer, block, self._layer_norm(x, block.ln_1), start)
+            hidden = F.gelu(
+                torch.addmm(block.fc[1], self._layer_norm(x, block.ln_2), block.fc[0]),
+                approximate="tanh",
+            )
+            x = x + torch.addmm(block.fc_proj[1], hidden, block.fc_proj[0])
+        last = self._layer_norm(x[-1:], self.ln_f)
+        return (last @ self.lm_head.T)[0]
+
+
+class LeanKVCache:
+    """`PrefixKVCache`'s interface over `LeanGPT2`: the cache is the first `len(ids)` positions
+    of the pre-allocated tensor, so cropping it is only a shorter `ids`."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self._lean = LeanGPT2(model)
+        self.ids: list[int] = []
+
+    def reset(self) -> None:
+        self.ids = []
+
+    def prefill(self, prompt: list[int]) -> tuple[torch.Tensor, int]:
+        """Run the prompt, reusing what is cached. Returns the next-token logits and how many
+        prompt tokens were reused."""
+        reused = min(common_prefix_length(self.ids, prompt), len(prompt) - 1)
+        self.ids = self.ids[:reused]
+        return self._run(prompt[reused:]), reused
+
+    def step(self, token: int) -> torch.Tensor:
+        """Run one more token; the logits for the one after it."""
+        return self._run([token])
+
+    def _run(self, ids: list[int]) -> torch.Tensor:
+        try:
+            logits = self._lean.forward(ids, start=len(self.ids))
+        except BaseException:
+            self.reset()  # the cache may be half written
+            raise
+        self.ids.extend(ids)
+        return logits
+
+
+def decoder_for(model: torch.nn.Module, device: torch.device) -> LeanKVCache | PrefixKVCache:
+    """The lean path where it applies, else the Hugging Face forward with its own cache."""
+    return LeanKVCache(model) if supports(model, device) else PrefixKVCache(model, device)

@@ -21,7 +21,7 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from models import DEFAULT_MODEL  # noqa: E402
+from nanopilot_models import DEFAULT_MODEL  # noqa: E402
 from server.errors import run_cli  # noqa: E402
 from server.kv_cache import PrefixKVCache  # noqa: E402
 from server.lean_gpt2 import LeanKVCache  # noqa: E402

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -35,10 +36,11 @@ from tqdm import tqdm
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from server.__main__ import DEFAULT_MODEL  # noqa: E402
+from nanopilot_models import DEFAULT_MODEL  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
 from server.generation import stop_rule  # noqa: E402
+from server.lean_gpt2 import DECODER_VARIABLE  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
 from server.settings import ServerSettings  # noqa: E402
 from tests.llama_server import LlamaServer  # noqa: E402
@@ -48,10 +50,12 @@ from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
 SERVED = "nanopilot server (LSP round trip)"
+SERVED_HF = "nanopilot server, Hugging Face forward"  # NANOPILOT_DECODER=huggingface: before
 LLAMACPP = "nanopilot server, llama.cpp engine"
 NAIVE = "naive: model.generate, no caches"
 NAIVE_STOP = "naive + the server's stop rule"
 URI = "file:///benchmark/session.py"
+BASELINES = (SERVED_HF, NAIVE, NAIVE_STOP)
 
 
 @dataclass(frozen=True)
@@ -117,13 +121,20 @@ async def wait_until_ready(client: LanguageClient, timeout: float = 300) -> dict
 
 
 async def replay(
-    model_dir: Path, text: str, start: int, end: int, threads: int, settings: dict
+    model_dir: Path,
+    text: str,
+    start: int,
+    end: int,
+    threads: int,
+    settings: dict,
+    decoder: str = "auto",
 ) -> tuple[list[Request], list[float], dict]:
     """Type text[start:end] into the server; latency (ms) of each request, and final status."""
     client = LanguageClient("nanopilot-benchmark", "1")
     await client.start_io(
-        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads)
-    )
+        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads),
+        env={**os.environ, DECODER_VARIABLE: decoder},
+    )  # fmt: skip
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
@@ -343,7 +354,10 @@ def main(argv: list[str] | None = None) -> None:
     naive_settings = ServerSettings(
         temperature=0.0, max_new_tokens=args.max_new_tokens, use_suffix=args.use_suffix
     )
-    timings = {SERVED: served}
+    _, served_hf, _ = asyncio.run(
+        replay(model_dir, text, start, end, args.threads, settings, decoder="huggingface")
+    )
+    timings = {SERVED: served, SERVED_HF: served_hf}
     if args.llama_server:
         timings[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
     timings.update(naive(model_dir, requests, naive_settings))
@@ -358,8 +372,12 @@ def main(argv: list[str] | None = None) -> None:
         "max_new_tokens": args.max_new_tokens,
         "use_suffix": args.use_suffix,
         "ms": {path: {"p50": p50, "p95": p95} for path, (p50, p95) in table.items()},
-        "speedup_p50": {path: table[path][0] / served_p50 for path in (NAIVE, NAIVE_STOP)},
-        "speedup_p95": {path: table[path][1] / served_p95 for path in (NAIVE, NAIVE_STOP)},
+        "speedup_p50": {
+            path: table[path][0] / served_p50 for path in (SERVED_HF, NAIVE, NAIVE_STOP)
+        },
+        "speedup_p95": {
+            path: table[path][1] / served_p95 for path in (SERVED_HF, NAIVE, NAIVE_STOP)
+        },
         "typing_through_hit_rate": status["typingThroughHits"] / answered,
         "lru_hit_rate": status["lruHits"] / answered,
         "kv_reuse_rate": status["kvReuseRate"],

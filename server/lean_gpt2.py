@@ -8,19 +8,25 @@ tensor sized for the model's whole context, so a new token writes into it in pla
 the end of the cache (after the user edits) is only a shorter length.
 
 `LeanKVCache` has `PrefixKVCache`'s interface (kv_cache.py); `decoder_for` picks it for GPT-2
-models on the CPU and keeps the Hugging Face path for everything else. Greedy output is the same
-token for token (tests/test_lean_gpt2.py).
+models on the CPU and keeps the Hugging Face path for everything else, or everywhere with
+NANOPILOT_DECODER=huggingface (to compare the two, or to rule the lean path out). Greedy output
+is the same token for token (tests/test_lean_gpt2.py).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from server.errors import UserError
 from server.kv_cache import PrefixKVCache, common_prefix_length
+
+DECODER_VARIABLE = "NANOPILOT_DECODER"
+DECODERS = ("auto", "huggingface")
 
 
 @dataclass(frozen=True)
@@ -155,5 +161,11 @@ class LeanKVCache:
 
 
 def decoder_for(model: torch.nn.Module, device: torch.device) -> LeanKVCache | PrefixKVCache:
-    """The lean path where it applies, else the Hugging Face forward with its own cache."""
-    return LeanKVCache(model) if supports(model, device) else PrefixKVCache(model, device)
+    """The lean path where it applies (unless NANOPILOT_DECODER=huggingface), else the Hugging
+    Face forward with its own cache."""
+    choice = os.environ.get(DECODER_VARIABLE, "auto")
+    if choice not in DECODERS:
+        raise UserError(f"{DECODER_VARIABLE}={choice!r}: use one of {', '.join(DECODERS)}")
+    if choice == "auto" and supports(model, device):
+        return LeanKVCache(model)
+    return PrefixKVCache(model, device)

@@ -32,4 +32,5 @@ def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
     assert "naive: model.generate" in out and "server faster" in out
     figures = json.loads((tmp_path / f"latency-{tiny_model_dir.name}.json").read_text())
     assert figures["requests"] >= 5
+    assert set(figures["speedup_p95"]) == set(latency.BASELINES)  # the HF-forward server too
     assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0

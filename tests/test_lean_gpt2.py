@@ -9,8 +9,9 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from models import DEFAULT_MODEL
+from nanopilot_models import DEFAULT_MODEL
 from server.engine import CompletionEngine, GenerationSettings
+from server.errors import UserError
 from server.kv_cache import PrefixKVCache
 from server.lean_gpt2 import LeanKVCache, decoder_for, supports
 from server.saved_model import load_saved_model
@@ -52,12 +53,13 @@ def test_greedy_tokens_equal_the_hugging_face_paths_on_the_shipped_model():
     assert generated["LeanKVCache"] == generated["PrefixKVCache"]
 
 
-def test_the_engine_runs_gpt2_lean_on_the_cpu_and_completes_the_same(tiny_model_dir):
+def test_the_engine_runs_gpt2_lean_on_the_cpu_and_completes_the_same(tiny_model_dir, monkeypatch):
     lean = CompletionEngine.load(tiny_model_dir, device="cpu")
     assert isinstance(lean._generator._kv, LeanKVCache)
     greedy = GenerationSettings(temperature=0.0, max_new_tokens=24)
+    monkeypatch.setenv("NANOPILOT_DECODER", "huggingface")
     hf = CompletionEngine.load(tiny_model_dir, device="cpu")
-    hf._generator._kv = PrefixKVCache(AutoModelForCausalLM.from_pretrained(tiny_model_dir), CPU)
+    assert isinstance(hf._generator._kv, PrefixKVCache)
     for prefix in ["def add(a, b):\n    ", "def total(values):\n    result = 0\n", "def gr"]:
         assert lean.complete(prefix, "", greedy) == hf.complete(prefix, "", greedy)
 
@@ -70,6 +72,14 @@ def test_other_models_and_devices_keep_the_hugging_face_path(tiny_model):
         assert isinstance(decoder_for(tiny_model, CPU), PrefixKVCache)
     finally:
         tiny_model.config.scale_attn_by_inverse_layer_idx = False
+
+
+def test_the_decoder_variable_chooses_or_is_refused(tiny_model, monkeypatch):
+    monkeypatch.setenv("NANOPILOT_DECODER", "huggingface")
+    assert isinstance(decoder_for(tiny_model, CPU), PrefixKVCache)
+    monkeypatch.setenv("NANOPILOT_DECODER", "fast")
+    with pytest.raises(UserError, match="NANOPILOT_DECODER='fast': use one of auto, huggingface"):
+        decoder_for(tiny_model, CPU)
 
 
 def test_a_prompt_past_the_context_is_refused_and_the_cache_reset(tiny_model):

@@ -41,6 +41,15 @@ MARKERS = [
 ]
 PREFIXES = [SOURCE[: SOURCE.index(marker) + len(marker)] for marker in MARKERS]
 GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=False)
+LOOPING_PREFIX = "def main():\n    # The list of the"  # the shipped model repeats " list of the"
+
+
+def repeats_its_tail(kept: str, more: str) -> bool:
+    """`more` is some tail of `kept` written again and again (a loop going on)."""
+    return any(
+        more == (kept[-size:] * (len(more) // size + 1))[: len(more)]
+        for size in range(1, len(kept) + 1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +103,21 @@ def test_greedy_tokens_equal_the_local_models(llama):
 
 @ON_THE_MODULE_LOOP
 async def test_served_completions_equal_the_local_engines(llamacpp, local_engine):
-    """Through /infill and the shared post-processing, the suggestion equals the local engine's
-    on the same prompt. The local engine also heals the prompt's last token, which llama.cpp
-    cannot: how often that changes the suggestion is printed (and reported in docs/engines.md)."""
+    """Through /completion (no suffix in the prompt) and the shared post-processing, the
+    suggestion equals the local engine's on the same prompt, except where the local engine cut a
+    loop (its loop detection reads token ids, which a remote engine does not send): there the
+    remote suggestion goes on repeating what the local one ends with. The local engine also heals
+    the prompt's last token, which llama.cpp cannot: how often that changes the suggestion is
+    printed (and reported in docs/engines.md)."""
     healed_differs = []
     for prefix in PREFIXES:
         remote = await llamacpp.complete(prefix, "\n", GREEDY)
         assert remote.fault is None
         unhealed = local_engine.complete_detailed(prefix, "\n", GREEDY, heal=False)
-        assert remote.text == unhealed.text, prefix.splitlines()[-1]
+        if remote.text != unhealed.text:  # a loop the local engine cut
+            assert unhealed.text and remote.text.startswith(unhealed.text), prefix[-30:]
+            more = remote.text[len(unhealed.text) :]
+            assert repeats_its_tail(unhealed.text, more), (prefix[-30:], remote.text)
         healed = local_engine.complete_detailed(prefix, "\n", GREEDY)
         if healed.text != remote.text:
             healed_differs.append((prefix.splitlines()[-1], healed.text, remote.text))
@@ -132,7 +147,7 @@ async def test_closing_the_stream_stops_generation(llama, llamacpp):
         return events > 3
 
     with pytest.raises(Cancelled):
-        await llamacpp.complete("def main():\n", "", long, cancelled=cancelled)
+        await llamacpp.complete(LOOPING_PREFIX, "", long, cancelled=cancelled)
     for _ in range(50):
         slots = httpx.get(f"{llama.url}/slots").json()
         if not any(slot["is_processing"] for slot in slots):

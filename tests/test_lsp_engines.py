@@ -51,7 +51,8 @@ async def test_switching_to_a_remote_engine_and_its_outage(tiny_model_dir):
             await wait_for(lambda: any("in use" in m.message for m in client.log_messages))
             remote = [item.insert_text for item in await inline(client, end_of(ADD))]
             assert remote == ["return a * b"]  # the fake engine's: cached local answers dropped
-            assert fake.seen[-1].body["input_prefix"] == ADD
+            # the server's default leaves the suffix out: the prefix alone, as a completion
+            assert fake.seen[-1].path == "/completion" and fake.seen[-1].body["prompt"] == ADD
 
             fake.reply = lambda path, body: Reply(503, ["loading model"], content_type="text/plain")
             for line in range(3):  # three requests at new spots (no cached answer), engine down

@@ -163,11 +163,12 @@ async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp)
     openai = remote_engine(
         EngineSettings(kind="openai", url=llama.url, fim_template="starcoder", timeout_ms=30_000)
     )
+    fim = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=True)
     try:
-        for prefix in PREFIXES[:4]:
-            via_openai = await openai.complete(prefix, "", GREEDY)
+        for prefix in PREFIXES[:4]:  # the starcoder template's prompt against /infill's
+            via_openai = await openai.complete(prefix, "\n", fim)
             assert via_openai.fault is None
-            assert via_openai.text == (await llamacpp.complete(prefix, "", GREEDY)).text
+            assert via_openai.text == (await llamacpp.complete(prefix, "\n", fim)).text
     finally:
         await openai.aclose()
 

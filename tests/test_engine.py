@@ -19,13 +19,21 @@ GREEDY = GenerationSettings(temperature=0.0)
 GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline="always", max_new_tokens=64)
 
 
+@pytest.fixture(scope="module", params=["auto", "huggingface"])
+def decoder(request):
+    """Every engine test runs on both decoders: the lean GPT-2 pass and the Hugging Face one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NANOPILOT_DECODER", request.param)
+        yield request.param
+
+
 @pytest.fixture(scope="module")
-def engine(tiny_model_dir) -> CompletionEngine:
+def engine(tiny_model_dir, decoder) -> CompletionEngine:
     return CompletionEngine.load(tiny_model_dir, device="cpu")
 
 
 @pytest.fixture(scope="module")
-def fim_engine(tiny_fim_model_dir) -> CompletionEngine:
+def fim_engine(tiny_fim_model_dir, decoder) -> CompletionEngine:
     return CompletionEngine.load(tiny_fim_model_dir, device="cpu")
 
 

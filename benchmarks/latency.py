@@ -4,10 +4,15 @@ Replays an editing session: a real Python file is opened with a stretch of it mi
 stretch is typed character by character (`didChange` per keystroke; Enter inserts the line
 break and its indentation at once, as an editor's auto-indent does). After each pause (a space,
 `.`, `(`, `,`, `:`, `[`, `=`, a new line) an inline completion request goes out, as an editor's
-debounce would send it. Measured: round-trip latency over LSP (stdio, `python -m server`) with
-all of the server's machinery (key/value cache reuse, typing-through, LRU), and then, on the
-same cursor positions, the naive way: `model.generate` on the full prompt, no caches, the same
-stop rule. Prints a table, saves a PNG plot and a JSON of the figures.
+debounce would send it. Then jumps to fresh spots: standard-library files opened as new
+documents, a request at a statement start deep in each (the prompt fills the model's window,
+nothing cached, a block allowed). Measured: round-trip latency over LSP (stdio, `python -m
+server`) with all of the server's machinery (key/value cache reuse, typing-through, LRU, the
+lean GPT-2 decoder); the same server with the Hugging Face forward (`NANOPILOT_DECODER=
+huggingface`, the path before the lean decoder); and, on the same cursor positions, the naive
+way: `model.generate` on the full prompt, no caches, the same stop rule. Prints two tables,
+saves a PNG plot and a JSON of the figures. Per-token decode and prefill alone:
+benchmarks/decode.py.
 
     python benchmarks/latency.py                      # the shipped default model
     python benchmarks/latency.py --distilgpt2-shaped  # 6 x 768 random weights, same tokenizer
@@ -46,6 +51,7 @@ from server.settings import ServerSettings  # noqa: E402
 from tests.llama_server import LlamaServer  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.code_model.export_gguf import export  # noqa: E402
+from training.code_model.line_completion import build_cases  # noqa: E402
 from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
@@ -55,7 +61,8 @@ LLAMACPP = "nanopilot server, llama.cpp engine"
 NAIVE = "naive: model.generate, no caches"
 NAIVE_STOP = "naive + the server's stop rule"
 URI = "file:///benchmark/session.py"
-BASELINES = (SERVED_HF, NAIVE, NAIVE_STOP)
+STDLIB = Path(os.__file__).parent
+FRESH_PREFIX_CHARS = 3000  # a prefix this long fills the default model's prompt window
 
 
 @dataclass(frozen=True)
@@ -127,9 +134,11 @@ async def replay(
     end: int,
     threads: int,
     settings: dict,
+    fresh: list[Request],
     decoder: str = "auto",
-) -> tuple[list[Request], list[float], dict]:
-    """Type text[start:end] into the server; latency (ms) of each request, and final status."""
+) -> tuple[list[Request], list[float], list[float], dict]:
+    """Type text[start:end] into the server, then open each fresh spot's document and ask there:
+    the typing requests, the latency (ms) of each, of each fresh spot, and the final status."""
     client = LanguageClient("nanopilot-benchmark", "1")
     await client.start_io(
         sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads),
@@ -164,25 +173,36 @@ async def replay(
         if not is_pause(chunk):
             continue
         line, column = position_of(typed)
-        started = time.perf_counter()
-        await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(URI),
-                position=types.Position(line, column),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
-                ),
-            )
-        )
-        latencies.append((time.perf_counter() - started) * 1000)
+        latencies.append(await timed_inline(client, URI, line, column))
         requests.append(Request(typed, text[end:], line, column))
     status = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="nanopilot.status")
     )
+    fresh_latencies = []
+    for number, spot in enumerate(tqdm(fresh, desc="fresh spots", unit="spot")):
+        uri = f"file:///benchmark/fresh_{number}.py"
+        document = types.TextDocumentItem(uri, "python", 1, spot.prefix + spot.suffix)
+        client.text_document_did_open(types.DidOpenTextDocumentParams(document))
+        fresh_latencies.append(await timed_inline(client, uri, spot.line, spot.column))
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return requests, latencies, status
+    return requests, latencies, fresh_latencies, status
+
+
+async def timed_inline(client: LanguageClient, uri: str, line: int, column: int) -> float:
+    """One inline completion request's round trip, ms."""
+    started = time.perf_counter()
+    await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            position=types.Position(line, column),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
+        )
+    )
+    return (time.perf_counter() - started) * 1000
 
 
 def naive(
@@ -254,6 +274,39 @@ def distilgpt2_shaped(tokenizer_dir: Path) -> Path:
     return target
 
 
+def fresh_spots(count: int, seed: int = 0) -> list[Request]:
+    """Statement starts deep in standard-library files (their prompt fills the model's window),
+    each opened as a new document: nothing of it is cached yet."""
+    sources = [path.read_text(encoding="utf-8") for path in sorted(STDLIB.glob("*.py"))]
+    long_sources = [source for source in sources if len(source) > 4 * FRESH_PREFIX_CHARS][:60]
+    cases = build_cases(long_sources, count * 4, "statement", seed)
+    deep = [case for case in cases if len(case.prefix) > FRESH_PREFIX_CHARS][:count]
+    return [Request(case.prefix, case.suffix, *position_of(case.prefix)) for case in deep]
+
+
+def summary(latencies: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """p50 / p95 / max per path, and how many times slower than the server each baseline is."""
+    served_p50, served_p95 = percentiles(latencies[SERVED])
+    rows = {}
+    for path, values in latencies.items():
+        p50, p95 = percentiles(values)
+        rows[path] = {"p50": p50, "p95": p95, "max": max(values)}
+        if path != SERVED:
+            rows[path] |= {"slower_p50": p50 / served_p50, "slower_p95": p95 / served_p95}
+    return rows
+
+
+def print_table(rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n| {'path':<38} | p50 ms | p95 ms | max ms | server faster (p50, p95) |")
+    print(f"|{'-' * 40}|-------:|-------:|-------:|-------------------------:|")
+    for path, row in rows.items():
+        ratio = f"{row['slower_p50']:.1f}x, {row['slower_p95']:.1f}x" if path != SERVED else ""
+        print(
+            f"| {path:<38} | {row['p50']:6.1f} | {row['p95']:6.1f} | {row['max']:6.1f} "
+            f"| {ratio:>24} |"
+        )
+
+
 def relative(path: Path) -> str:
     """`path` relative to the repository when it is inside it (results are committed)."""
     resolved = path.resolve()
@@ -279,8 +332,9 @@ def llama_replay(
         server.start()
         try:
             engine = {"kind": "llamacpp", "url": server.url, "timeoutMs": 60_000}
-            _, latencies, _ = asyncio.run(
-                replay(model_dir, text, start, end, args.threads, {**settings, "engine": engine})
+            settings = {**settings, "engine": engine}
+            _, latencies, _, _ = asyncio.run(
+                replay(model_dir, text, start, end, args.threads, settings, fresh=[])
             )
         finally:
             server.stop()
@@ -303,6 +357,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--start", type=float, default=0.3, help="where typing starts, as a fraction of the file"
+    )
+    parser.add_argument(
+        "--fresh-spots", type=int, default=30, help="statement starts in newly opened files"
     )
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for both paths")
     parser.add_argument(
@@ -348,63 +405,54 @@ def main(argv: list[str] | None = None) -> None:
         "maxNewTokens": args.max_new_tokens,
         "useSuffix": args.use_suffix,
     }
-    requests, served, status = asyncio.run(
-        replay(model_dir, text, start, end, args.threads, settings)
+    fresh = fresh_spots(args.fresh_spots)
+    requests, served, served_fresh, status = asyncio.run(
+        replay(model_dir, text, start, end, args.threads, settings, fresh)
+    )
+    _, served_hf, served_hf_fresh, _ = asyncio.run(
+        replay(model_dir, text, start, end, args.threads, settings, fresh, decoder="huggingface")
     )
     naive_settings = ServerSettings(
         temperature=0.0, max_new_tokens=args.max_new_tokens, use_suffix=args.use_suffix
     )
-    _, served_hf, _ = asyncio.run(
-        replay(model_dir, text, start, end, args.threads, settings, decoder="huggingface")
-    )
-    timings = {SERVED: served, SERVED_HF: served_hf}
+    typing = {SERVED: served, SERVED_HF: served_hf}
     if args.llama_server:
-        timings[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
-    timings.update(naive(model_dir, requests, naive_settings))
-    table = {path: percentiles(values) for path, values in timings.items()}
-    served_p50, served_p95 = table[SERVED]
+        typing[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
+    typing.update(naive(model_dir, requests, naive_settings))
+    jumps = {SERVED: served_fresh, SERVED_HF: served_hf_fresh}
+    jumps.update(naive(model_dir, fresh, naive_settings))
     answered = max(status["answered"], 1)
     figures = {
         "model": relative(model_dir),
         "file": relative(args.file),
         "requests": len(requests),
+        "fresh_spots": len(fresh),
         "threads": args.threads,
         "max_new_tokens": args.max_new_tokens,
         "use_suffix": args.use_suffix,
-        "ms": {path: {"p50": p50, "p95": p95} for path, (p50, p95) in table.items()},
-        "speedup_p50": {
-            path: table[path][0] / served_p50 for path in (SERVED_HF, NAIVE, NAIVE_STOP)
-        },
-        "speedup_p95": {
-            path: table[path][1] / served_p95 for path in (SERVED_HF, NAIVE, NAIVE_STOP)
-        },
+        "typing": summary(typing),
+        "fresh_spot": summary(jumps),
         "typing_through_hit_rate": status["typingThroughHits"] / answered,
         "lru_hit_rate": status["lruHits"] / answered,
         "kv_reuse_rate": status["kvReuseRate"],
         "mean_new_tokens_per_generation": status["meanNewTokens"],
     }
-    print(f"\n{name}: {len(requests)} requests typing {args.file.name}, {args.threads} thread(s)\n")
-    print(f"| {'path':<36} | p50 ms | p95 ms | server faster (p50, p95) |")
-    print(f"|{'-' * 38}|-------:|-------:|-------------------------:|")
-    for path, (p50, p95) in table.items():
-        ratio = (
-            f"{p50 / table[SERVED][0]:.1f}x, {p95 / table[SERVED][1]:.1f}x"
-            if path != SERVED
-            else ""
-        )
-        print(f"| {path:<36} | {p50:6.1f} | {p95:6.1f} | {ratio:>24} |")
+    print(f"\n{name}: {len(requests)} requests typing {args.file.name}, {args.threads} thread(s)")
+    print_table(figures["typing"])
     print(
         f"\ncache hits: typing-through {figures['typing_through_hit_rate']:.0%}, "
         f"LRU {figures['lru_hit_rate']:.0%}; prompt tokens reused from the key/value cache: "
         f"{figures['kv_reuse_rate']:.0%}; tokens generated per model run: "
         f"{status['meanNewTokens']:.1f} (at most {args.max_new_tokens})"
     )
+    print(f"\n{len(fresh)} fresh spots (a newly opened standard-library file, a statement start)")
+    print_table(figures["fresh_spot"])
     args.out.mkdir(parents=True, exist_ok=True)
     indices = list(range(1, len(requests) + 1))
     plot = args.out / f"latency-{name}.png"
     save_line_plot(
         plot,
-        {path: (indices, values) for path, values in timings.items()},
+        {path: (indices, values) for path, values in typing.items()},
         title=f"Completion latency while typing ({name}, {args.threads} thread)",
         xlabel="request during the typing session",
         ylabel="latency (ms)",

@@ -27,10 +27,13 @@ def test_typing_region_holds_the_requested_pauses():
 
 
 def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
-    latency.main(["--model", str(tiny_model_dir), "--requests", "5", "--out", str(tmp_path)])
+    latency.main(["--model", str(tiny_model_dir), "--requests", "5", "--fresh-spots", "3",
+                  "--out", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert "naive: model.generate" in out and "server faster" in out
     figures = json.loads((tmp_path / f"latency-{tiny_model_dir.name}.json").read_text())
     assert figures["requests"] >= 5
-    assert set(figures["speedup_p95"]) == set(latency.BASELINES)  # the HF-forward server too
+    paths = {latency.SERVED, latency.SERVED_HF, latency.NAIVE, latency.NAIVE_STOP}
+    assert set(figures["typing"]) == set(figures["fresh_spot"]) == paths
+    assert figures["fresh_spots"] == 3 and figures["fresh_spot"][latency.NAIVE]["slower_p95"] > 0
     assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0

@@ -86,8 +86,8 @@ class LeanGPT2:
         shape = (len(self.blocks), 2, self.n_head, self.context, self.head_dim)
         self.kv = torch.zeros(shape)  # [layer, key/value, head, position, dim]
 
-    def _no_bias(self, count: int, end: int) -> torch.Tensor:
-        return torch.empty(self.n_head, count, end)
+    def _no_bias(self, end: int) -> torch.Tensor:
+        return torch.empty(self.n_head, 1, end)
 
     def _layer_norm(self, x: torch.Tensor, weight_bias: tuple[torch.Tensor, torch.Tensor]):
         return F.layer_norm(x, x.shape[-1:], *weight_bias, self.eps)
@@ -101,12 +101,16 @@ class LeanGPT2:
         cache[0, :, start:end] = k
         cache[1, :, start:end] = v
         keys, values = cache[0, :, :end], cache[1, :, :end]
-        scores = torch.baddbmm(  # (head, T, positions), scaled as GPT-2's attention scales them
-            self._no_bias(count, end), q, keys.transpose(1, 2), beta=0.0, alpha=self.scale
-        )
-        if count > 1:  # query i (at position start + i) sees keys 0 .. start + i
-            scores.masked_fill_(~torch.ones(count, end, dtype=torch.bool).tril(start), -math.inf)
-        attended = torch.bmm(torch.softmax(scores, dim=-1), values)  # (head, T, dim)
+        if count == 1:  # one new token sees every position: two small matmuls, no mask
+            scores = torch.baddbmm(  # (head, 1, positions), scaled as GPT-2 scales them
+                self._no_bias(end), q, keys.transpose(1, 2), beta=0.0, alpha=self.scale
+            )
+            attended = torch.bmm(torch.softmax(scores, dim=-1), values)  # (head, 1, dim)
+        else:  # a prompt: PyTorch's fused kernel; query i (position start + i) sees 0..start + i
+            mask = None if start == 0 else torch.ones(count, end, dtype=torch.bool).tril(start)
+            attended = F.scaled_dot_product_attention(  # 4-d: the flash kernel, not the math one
+                q[None], keys[None], values[None], mask, is_causal=start == 0, scale=self.scale
+            )[0]
         merged = attended.transpose(0, 1).reshape(count, -1)
         return torch.addmm(block.proj[1], merged, block.proj[0])
 

@@ -36,6 +36,7 @@ DEFAULT_OUT = Path("runs/alice")
 CKPT_KEYS = ("model", "config", "vocab", "optimizer", "iteration", "history", "batch_rng", "wall_s")
 
 # Each preset: (model options, training options). Command-line options override them.
+TEN_MINUTES = dict(batch_size=32, max_minutes=10, eval_interval=250, warmup_iters=100)
 PRESETS: dict[str, tuple[dict, dict]] = {
     # `default` is one of the two below, by what the CPU computes natively (`default_preset`).
     # The seed project's tiny model, kept for comparison.
@@ -48,27 +49,13 @@ PRESETS: dict[str, tuple[dict, dict]] = {
     # Training stops at the time budget or at max_iters, whichever comes first.
     "default-bf16": (
         dict(block_size=128, n_embd=256, n_head=4, n_layer=4, dropout=0.2, bias=False),
-        dict(
-            batch_size=32,
-            lr=1e-3,
-            max_iters=5000,
-            max_minutes=10,
-            eval_interval=250,
-            warmup_iters=100,
-        ),
+        dict(TEN_MINUTES, lr=1e-3, max_iters=5000),
     ),
     # Without native bf16 a step costs ~3x more: a model a quarter the size takes ~4x the steps
     # in the same 10 minutes, and on 150k characters more steps beat more width.
     "default-fp32": (
         dict(block_size=128, n_embd=128, n_head=4, n_layer=4, dropout=0.2, bias=False),
-        dict(
-            batch_size=32,
-            lr=2e-3,
-            max_iters=20000,
-            max_minutes=10,
-            eval_interval=250,
-            warmup_iters=100,
-        ),
+        dict(TEN_MINUTES, lr=2e-3, max_iters=20000),
     ),
 }
 

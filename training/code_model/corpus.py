@@ -238,7 +238,9 @@ def build_corpus(
     seen_exact: set[str] = set()
     seen_normalised: set[str] = set()
     near = NearDuplicates()
-    for file in tqdm(files, desc=f"cutting {options.unit}s", unit="file", leave=False):
+    for file in tqdm(
+        files, desc=f"cutting {options.unit}s", unit="file", leave=False, disable=None
+    ):
         summary.files += 1
         if options.unit == "file" and len(file.text) > options.max_file_chars:
             summary.too_long += 1

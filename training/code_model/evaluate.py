@@ -64,7 +64,9 @@ def completion_scores(
         started = time.perf_counter()
         predictions = [
             first_line_of(engine.complete(case.prefix, case.suffix, settings))
-            for case in tqdm(kind_cases, desc=f"{model_dir.name} {kind}", unit="case", leave=False)
+            for case in tqdm(
+                kind_cases, desc=f"{model_dir.name} {kind}", unit="case", leave=False, disable=None
+            )
         ]
         result[kind] = asdict(Scores.of(predictions, kind_cases))
         result[kind]["seconds_per_case"] = (time.perf_counter() - started) / len(kind_cases)

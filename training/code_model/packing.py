@@ -66,7 +66,7 @@ def pack_documents(
     rng = random.Random(seed)
     window_chars = block_size * CHARS_PER_TOKEN
     stream: list[int] = []
-    for _ in tqdm(range(passes), desc="packing", unit="pass", leave=False):
+    for _ in tqdm(range(passes), desc="packing", unit="pass", leave=False, disable=None):
         order = list(documents)
         rng.shuffle(order)
         texts = [

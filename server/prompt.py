@@ -8,8 +8,9 @@ of the previous prompt stays reusable (see kv_cache.py). The last token boundary
 
 A FIM model gets the FIM layout only when there is a suffix to give it. Without one the prompt is
 the prefix alone, a plain continuation (half the training documents are plain text): a FIM prompt
-with an empty suffix says "the file ends here", and the shipped model then opened a docstring
-or wrote nothing at 4 of 12 statement starts.
+with an empty suffix says "the file ends here", and the model then opens a docstring or writes
+nothing (held-out edit similarity at a statement start 25.4 that way, 28.2 with the prefix alone;
+mid-line 15.7 and 29.9).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class PromptBuilder:
             return Prompt(ids or [self._start_id], healed)
         budget -= 3  # the three FIM tokens
         suffix_budget = min(int(budget * SUFFIX_SHARE), MAX_SUFFIX_TOKENS)
-        suffix_ids = self._suffix_ids(suffix, suffix_budget) if suffix else []
+        suffix_ids = self._suffix_ids(suffix, suffix_budget)
         prefix_ids, healed = self._heal(self._prefix_ids(prefix, budget - len(suffix_ids)), heal)
         fim = self._fim
         return Prompt([fim.prefix, *prefix_ids, fim.suffix, *suffix_ids, fim.middle], healed)

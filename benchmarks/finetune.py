@@ -1,6 +1,6 @@
 """Benchmark the code-model pipeline: quality against training time, and full vs LoRA speed.
 
-    .venv/bin/python benchmarks/finetune.py --run runs/stage2 --start models/default --every 2
+    .venv/bin/python benchmarks/finetune.py --run runs/stage2 --start runs/previous --every 2
 
 1. Quality against training time: every `--every`-th checkpoint of a `training.finetune` run (and
    the model it started from, at minute 0) is scored as `training.evaluate` scores: editor cases
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="a directory of checkpoint-N model directories")
     parser.add_argument("--start", type=Path, help="the model the run started from (minute 0)")
-    parser.add_argument("--data", default=None, help="the run's --data (default: stdlib)")
+    parser.add_argument("--data", default=None, help="the run's --data (default: evaluate's)")
     parser.add_argument("--every", type=int, default=1, help="score every N-th checkpoint")
     parser.add_argument("--cases", type=int, default=200, help="line-completion cases")
     parser.add_argument("--perplexity_files", type=int, default=100)

@@ -418,9 +418,10 @@ def main(argv: list[str] | None = None) -> None:
     typing = {SERVED: served, SERVED_HF: served_hf}
     if args.llama_server:
         typing[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
-    typing.update(naive(model_dir, requests, naive_settings))
     jumps = {SERVED: served_fresh, SERVED_HF: served_hf_fresh}
-    jumps.update(naive(model_dir, fresh, naive_settings))
+    # One naive pass over both sets of cursor positions (the model loads once), then split.
+    for path, values in naive(model_dir, requests + fresh, naive_settings).items():
+        typing[path], jumps[path] = values[: len(requests)], values[len(requests) :]
     answered = max(status["answered"], 1)
     figures = {
         "model": relative(model_dir),

@@ -6,7 +6,7 @@ measured is what is served. `complete_detailed` reads straight through:
 
     settings -> EditContext (line mode decided once) -> prompt.py (truncate, FIM, heal)
         -> generation.py (the token loop: sampling, loop detection, stop rule) over
-           lean_gpt2.py (GPT-2 on the CPU) or kv_cache.py (any other model)
+           a decoder (decoders.py: lean float32, onnx int8, or the Hugging Face forward)
         -> postprocess/ (ordered pure rules, via engines/base.py `finish`, as remote engines do)
 
 A lock around the model makes it safe to call from several threads (one at a time runs).
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import torch
 
+from server.decoders import decoder_for
 from server.devices import resolve_device
 from server.engines.base import Completion, finish
 from server.errors import UserError
 from server.fim import fim_token_ids
 from server.generation import Cancelled, GenerationSettings, TokenGenerator, stop_rule
 from server.healing import MAX_HEALED_TOKENS, HealingIndex
-from server.lean_gpt2 import decoder_for
 from server.postprocess import EditContext
 from server.prompt import Prompt, PromptBuilder
 from server.saved_model import load_saved_model
@@ -36,7 +36,9 @@ __all__ = ["Cancelled", "Completion", "CompletionEngine", "GenerationSettings"]
 
 
 class CompletionEngine:
-    def __init__(self, model, tokenizer, device: torch.device, model_dir: Path) -> None:
+    def __init__(
+        self, model, tokenizer, device: torch.device, model_dir: Path, decoder: str = "auto"
+    ) -> None:
         self.model_dir = model_dir
         self.device = device
         self._lock = threading.Lock()
@@ -59,7 +61,7 @@ class CompletionEngine:
             start_id=eos,
         )
         self._generator = TokenGenerator(
-            decoder_for(model, device),
+            decoder_for(model, device, decoder),
             lambda ids: backend.decode(ids, skip_special_tokens=False),
             token_texts,
             healing,
@@ -67,14 +69,17 @@ class CompletionEngine:
         )
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str = "auto") -> CompletionEngine:
-        """Load a `save_pretrained` directory. UserError when it is missing or unreadable."""
+    def load(
+        cls, model_dir: str | Path, device: str = "auto", decoder: str = "auto"
+    ) -> CompletionEngine:
+        """Load a `save_pretrained` directory to run with `decoder` (decoders.py). UserError when
+        it is missing or unreadable, or the decoder cannot run it."""
         model_dir = Path(model_dir)
         resolved = resolve_device(device)
         model, tokenizer = load_saved_model(model_dir, resolved)
         if getattr(tokenizer, "backend_tokenizer", None) is None:
             raise UserError(f"the tokenizer in {model_dir} is not a fast (tokenizers) tokenizer")
-        return cls(model, tokenizer, resolved, model_dir)
+        return cls(model, tokenizer, resolved, model_dir, decoder)
 
     def prompt_budget(self, settings: GenerationSettings) -> int:
         """Prompt tokens that leave room for the new tokens in the model's context window."""

@@ -1,7 +1,7 @@
 """The token loop: prompt in, raw continuation out (before post-processing).
 
-One token at a time on top of a decoder with a reusable cache (`LeanKVCache` or
-`PrefixKVCache`), read top to bottom in `TokenGenerator.run`:
+One token at a time on top of a decoder with a reusable cache (decoders.py), read top to bottom
+in `TokenGenerator.run`:
 
 1. healing: the first tokens must regenerate the text backed off the prompt (healing.py);
 2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `filter_logits`);
@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from server.decoders import Decoder
 from server.healing import MAX_HEALED_TOKENS, HealingIndex, still_pending
-from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache
 from server.postprocess.context import EditContext
 from server.postprocess.keep_first_line import keep_first_line
 from server.postprocess.limit_scope import block_end
@@ -140,7 +139,7 @@ def stop_rule(ctx: EditContext) -> Callable[[str], bool]:
 class TokenGenerator:
     def __init__(
         self,
-        kv_cache: LeanKVCache | PrefixKVCache,
+        kv_cache: Decoder,
         decode: Callable[[list[int]], str],
         token_texts: list[str],
         healing: HealingIndex,

@@ -7,26 +7,19 @@ same weights with plain tensor operations, nanoGPT-style, and keeps keys and val
 tensor sized for the model's whole context, so a new token writes into it in place and dropping
 the end of the cache (after the user edits) is only a shorter length.
 
-`LeanKVCache` has `PrefixKVCache`'s interface (kv_cache.py); `decoder_for` picks it for GPT-2
-models on the CPU and keeps the Hugging Face path for everything else, or everywhere with
-NANOPILOT_DECODER=huggingface (to compare the two, or to rule the lean path out). Greedy output
-is the same token for token (tests/test_lean_gpt2.py).
+`LeanKVCache` is one of the decoders (decoders.py), the default for GPT-2 models on the CPU.
+Greedy output is the same token for token as the Hugging Face forward's (tests/test_lean_gpt2.py).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from server.errors import UserError
-from server.kv_cache import PrefixKVCache, common_prefix_length
-
-DECODER_VARIABLE = "NANOPILOT_DECODER"
-DECODERS = ("auto", "huggingface")
+from server.kv_cache import common_prefix_length
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,9 @@ class LeanGPT2:
         self.scale = 1.0 / math.sqrt(self.head_dim)
         self.wte = transformer.wte.weight.detach().float().contiguous()
         self.wpe = transformer.wpe.weight.detach().float().contiguous()
-        self.lm_head = model.get_output_embeddings().weight.detach().float().contiguous()
+        # (d, vocab), contiguous: x @ lm_head_t reads it ~2x faster than a transposed view
+        # of the (vocab, d) weight (measured: 0.77 vs 1.71 ms a token out of cache).
+        self.lm_head_t = model.get_output_embeddings().weight.detach().float().T.contiguous()
         self.ln_f = _pair(transformer.ln_f)
         self.blocks = [
             Block(
@@ -128,8 +123,7 @@ class LeanGPT2:
                 approximate="tanh",
             )
             x = x + torch.addmm(block.fc_proj[1], hidden, block.fc_proj[0])
-        last = self._layer_norm(x[-1:], self.ln_f)
-        return (last @ self.lm_head.T)[0]
+        return (self._layer_norm(x[-1:], self.ln_f) @ self.lm_head_t)[0]
 
 
 class LeanKVCache:
@@ -162,14 +156,3 @@ class LeanKVCache:
             raise
         self.ids.extend(ids)
         return logits
-
-
-def decoder_for(model: torch.nn.Module, device: torch.device) -> LeanKVCache | PrefixKVCache:
-    """The lean path where it applies (unless NANOPILOT_DECODER=huggingface), else the Hugging
-    Face forward with its own cache."""
-    choice = os.environ.get(DECODER_VARIABLE, "auto")
-    if choice not in DECODERS:
-        raise UserError(f"{DECODER_VARIABLE}={choice!r}: use one of {', '.join(DECODERS)}")
-    if choice == "auto" and supports(model, device):
-        return LeanKVCache(model)
-    return PrefixKVCache(model, device)

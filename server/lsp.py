@@ -24,7 +24,6 @@ from pygls.lsp.server import LanguageServer
 from server.completion_service import CompletionService
 from server.engine import CompletionEngine
 from server.engines.remote import RemoteEngine
-from server.engines.settings import EngineSettings
 from server.errors import UserError
 from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
@@ -89,11 +88,8 @@ class NanopilotServer(LanguageServer):
         if self.settings != before:
             self.log(f"settings: {dataclasses.asdict(self.settings)}")
             self.service.clear()
-        changed_model = (self.settings.model, self.settings.device, self.settings.engine) != (
-            before.model,
-            before.device,
-            before.engine,
-        )
+        local = ("model", "device", "decoder", "engine")
+        changed_model = any(getattr(self.settings, k) != getattr(before, k) for k in local)
         if reload and changed_model:
             self.start_loading()
 
@@ -114,9 +110,7 @@ class NanopilotServer(LanguageServer):
             self.update_settings(result[0], reload=True)
 
     def start_loading(self) -> None:
-        task = asyncio.ensure_future(
-            self._load(self.model_dir, self.settings.device, self.settings.engine)
-        )
+        task = asyncio.ensure_future(self._load(self.model_dir, self.settings))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -134,14 +128,16 @@ class NanopilotServer(LanguageServer):
             return None
         return token
 
-    async def _load(self, model_dir: Path, device: str, remote: EngineSettings) -> None:
+    async def _load(self, model_dir: Path, settings: ServerSettings) -> None:
         token = await self._progress_token()
         if token:
             begin = types.WorkDoneProgressBegin(title="nanopilot", message=f"loading {model_dir}")
             self.work_done_progress.begin(token, begin)
-        self.log(f"loading model {model_dir} (device {device})")
+        self.log(f"loading model {model_dir} ({settings.device}, decoder {settings.decoder})")
         try:
-            engine = await self.host.load(model_dir, device, remote)
+            engine = await self.host.load(
+                model_dir, settings.device, settings.engine, settings.decoder
+            )
         except UserError as err:
             self.show(f"nanopilot: {err}", types.MessageType.Error)
             outcome = "no model: completions are off"

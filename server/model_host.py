@@ -32,7 +32,11 @@ class ModelHost:
         return self.engine is not None
 
     async def load(
-        self, model_dir: Path, device: str, remote: EngineSettings | None = None
+        self,
+        model_dir: Path,
+        device: str,
+        remote: EngineSettings | None = None,
+        decoder: str = "auto",
     ) -> CompletionEngine | RemoteEngine | None:
         """Load in a worker thread (or connect to `remote`); None when a newer load replaced
         this one meanwhile. Raises UserError (kept in `error`) when it cannot."""
@@ -43,7 +47,7 @@ class ModelHost:
             if remote is not None and remote.kind != "local":
                 engine = remote_engine(remote)
             else:
-                engine = await asyncio.to_thread(CompletionEngine.load, model_dir, device)
+                engine = await asyncio.to_thread(CompletionEngine.load, model_dir, device, decoder)
         except UserError as err:
             if generation == self._generation:
                 self.error, self.loading = str(err), None

@@ -40,3 +40,13 @@ def alice_text_path() -> Path:
 
 # Session fixtures `tiny_model_dir` / `tiny_fim_model_dir`: a real tiny code model, built once.
 from tests.tiny_model import tiny_fim_model_dir, tiny_model_dir  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory) -> Path:
+    """The onnx decoder's exports (and any other user cache) go to a test directory, not ~/.cache;
+    servers the tests start inherit it."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        yield cache

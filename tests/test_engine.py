@@ -19,9 +19,10 @@ GREEDY = GenerationSettings(temperature=0.0)
 GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline="always", max_new_tokens=64)
 
 
-@pytest.fixture(scope="module", params=["auto", "huggingface"])
+@pytest.fixture(scope="module", params=["auto", "huggingface", "onnx"])
 def decoder(request):
-    """Every engine test runs on both decoders: the lean GPT-2 pass and the Hugging Face one."""
+    """Every engine test runs on each decoder: the lean GPT-2 pass, the Hugging Face one and the
+    int8 ONNX Runtime step."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NANOPILOT_DECODER", request.param)
         yield request.param

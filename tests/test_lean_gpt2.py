@@ -10,10 +10,11 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from nanopilot_models import DEFAULT_MODEL
+from server.decoders import decoder_for
 from server.engine import CompletionEngine, GenerationSettings
 from server.errors import UserError
 from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache, decoder_for, supports
+from server.lean_gpt2 import LeanKVCache, supports
 from server.saved_model import load_saved_model
 
 CPU = torch.device("cpu")
@@ -78,7 +79,9 @@ def test_the_decoder_variable_chooses_or_is_refused(tiny_model, monkeypatch):
     monkeypatch.setenv("NANOPILOT_DECODER", "huggingface")
     assert isinstance(decoder_for(tiny_model, CPU), PrefixKVCache)
     monkeypatch.setenv("NANOPILOT_DECODER", "fast")
-    with pytest.raises(UserError, match="NANOPILOT_DECODER='fast': use one of auto, huggingface"):
+    with pytest.raises(
+        UserError, match="NANOPILOT_DECODER='fast': use one of auto, lean, onnx, huggingface"
+    ):
         decoder_for(tiny_model, CPU)
 
 

@@ -1,0 +1,206 @@
+"""An int8 GPT-2 decoder on ONNX Runtime: the optional fast path (NANOPILOT_DECODER=onnx).
+
+Why: on a CPU a token's cost is the weights' trip through memory. The 4 x 256 default model is
+22 MB in float32, more than this kind of machine keeps in cache, so each token waits on DRAM
+(lean_gpt2.py: ~4.5 ms a token). Stored as int8 the matrices are a quarter of that, stay in
+cache, and ONNX Runtime's int8 kernels use the CPU's integer dot products.
+
+How: the lean model's forward pass (the same weights) is exported once with `torch.onnx` as one
+step, "these new tokens at this position, given the cache", quantised to int8 matrices
+(`quantize_dynamic`) and kept in the user's cache directory, keyed by the weights' hash. The
+key/value cache is ours: one float32 buffer sized for the whole context, which the step reads
+in place (one input per layer and kind, never concatenated or copied) and to which the new
+tokens' keys and values are written after each run. Cropping is a shorter length, as in
+lean_gpt2.py. Past positions beyond the current length are masked, so stale values never count.
+
+`OnnxKVCache` has the decoders' interface (reset, prefill, step, extend, crop, ids). Its tokens
+are close to the float32 ones, not identical: the quality table in docs/benchmarks.md compares
+them. Needs `pip install "nanopilot[onnx]"` (onnxruntime; onnx and onnxscript to export).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from server.errors import UserError
+from server.kv_cache import common_prefix_length
+from server.lean_gpt2 import LeanGPT2
+
+EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph changes
+# Longer runs (prompts at a fresh spot) go through lean_gpt2's float32 forward: for a 480-token
+# prompt its flash attention beats this graph's (80 vs 100 ms), which attends to the whole
+# buffer. Keystrokes and generated tokens take the int8 step.
+LEAN_PROMPT_TOKENS = 32
+INSTALL_HINT = 'the onnx decoder needs ONNX Runtime: pip install "nanopilot[onnx]"'
+
+
+class DecoderStep(torch.nn.Module):
+    """One step of GPT-2 over a fixed-size key/value buffer, written for export.
+
+    Inputs: ids (k,), start (): the position of ids[0], then the cache: for each layer, keys and
+    values (head, context, dim). Outputs: the last id's logits (1, vocab), the new keys and values
+    (layer, head, k, dim)."""
+
+    def __init__(self, lean: LeanGPT2) -> None:
+        super().__init__()
+        self.lean = lean
+
+    def forward(self, ids, start, cache: list[torch.Tensor]):
+        lean = self.lean
+        count = ids.shape[0]
+        x = lean.wte[ids] + lean.wpe[start + torch.arange(count)]
+        context = cache[0].shape[1]
+        # One additive mask for every layer: a cached position counts if it is before `start`,
+        # a new one if it is not after the query (the causal triangle).
+        visible = torch.cat(
+            [
+                (torch.arange(context) < start)[None, :].expand(count, context),
+                torch.arange(count)[None, :] <= torch.arange(count)[:, None],
+            ],
+            dim=-1,
+        )
+        mask = torch.zeros(visible.shape).masked_fill(~visible, float("-inf"))
+        new_keys, new_values = [], []
+        for layer, block in enumerate(lean.blocks):
+            h = F.layer_norm(x, x.shape[-1:], *block.ln_1, lean.eps)
+            qkv = h @ block.qkv[0] + block.qkv[1]
+            q, k, v = qkv.view(count, 3, lean.n_head, lean.head_dim).permute(1, 2, 0, 3)
+            past_keys, past_values = cache[2 * layer], cache[2 * layer + 1]
+            q = q * lean.scale
+            scores = torch.cat([q @ past_keys.transpose(1, 2), q @ k.transpose(1, 2)], dim=-1)
+            weights = torch.softmax(scores + mask, dim=-1)
+            attended = weights[..., :context] @ past_values + weights[..., context:] @ v
+            x = x + attended.transpose(0, 1).reshape(count, -1) @ block.proj[0] + block.proj[1]
+            h = F.layer_norm(x, x.shape[-1:], *block.ln_2, lean.eps)
+            h = F.gelu(h @ block.fc[0] + block.fc[1], approximate="tanh")
+            x = x + h @ block.fc_proj[0] + block.fc_proj[1]
+            new_keys.append(k)
+            new_values.append(v)
+        last = F.layer_norm(x[-1:], x.shape[-1:], *lean.ln_f, lean.eps)
+        return last @ lean.lm_head_t, torch.stack(new_keys), torch.stack(new_values)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nanopilot" / "onnx"
+
+
+def weights_key(model: torch.nn.Module) -> str:
+    """A hash of the weights and the export version: a retrained model gets a new export."""
+    digest = hashlib.sha256(EXPORT_VERSION.encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def export_int8(lean: LeanGPT2, target: Path) -> None:
+    """Export the step to ONNX and quantise its matrices to int8, written atomically.
+
+    `quantize_dynamic`: int8 weights (one scale per matrix) and int8 activations (one scale per
+    call), so the products run on the CPU's integer dot-product instructions. Measured on the
+    shipped model against weight-only 8-bit blocks (MatMulNBits): 0.74 vs 1.50 ms a token."""
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as err:
+        raise UserError(INSTALL_HINT) from err
+    target.parent.mkdir(parents=True, exist_ok=True)
+    float_path = target.with_suffix(".float32.onnx")
+    cache_shape = (lean.n_head, lean.context, lean.head_dim)
+    example = (torch.tensor([1, 2]), torch.tensor(3))
+    cache = [torch.zeros(cache_shape) for _ in range(2 * len(lean.blocks))]
+    new = torch.export.Dim("new_tokens", min=1, max=lean.context)
+    names = [f"cache_{layer}_{kind}" for layer in range(len(lean.blocks)) for kind in "kv"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+            torch.onnx.export(
+                DecoderStep(lean).eval(),
+                (*example, cache),
+                float_path,
+                dynamo=True,
+                input_names=["ids", "start", *names],
+                output_names=["logits", "new_keys", "new_values"],
+                dynamic_shapes=({0: new}, None, [None] * len(cache)),
+                external_data=False,
+                verbose=False,
+            )
+    except ImportError as err:  # onnx or onnxscript missing
+        raise UserError(f"{INSTALL_HINT} ({err})") from err
+    partial = target.with_suffix(".partial.onnx")
+    quantize_dynamic(float_path, partial, weight_type=QuantType.QInt8)
+    partial.replace(target)
+    float_path.unlink()
+
+
+class OnnxKVCache:
+    """The decoders' interface over the exported int8 step."""
+
+    def __init__(self, model: torch.nn.Module, threads: int | None = None) -> None:
+        try:
+            import onnxruntime
+        except ImportError as err:
+            raise UserError(INSTALL_HINT) from err
+        self._lean = LeanGPT2(model)
+        path = cache_dir() / f"gpt2-{weights_key(model)}-int8.onnx"
+        if not path.is_file():
+            export_int8(self._lean, path)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # warnings about unused initialisers are not the user's
+        self._session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self.context = self._lean.context
+        # The lean model's buffer, [layer, key/value, head, position, dim], seen from numpy:
+        # both paths write the same memory, and each [layer, kind] slice is contiguous.
+        self._kv = self._lean.kv.numpy()
+        self._cache_feeds = {
+            f"cache_{layer}_{kind}": self._kv[layer, index]
+            for layer in range(len(self._lean.blocks))
+            for index, kind in enumerate("kv")
+        }
+        self.ids: list[int] = []
+
+    def reset(self) -> None:
+        self.ids = []
+
+    def prefill(self, prompt: list[int]) -> tuple[torch.Tensor, int]:
+        """Run the prompt, reusing what is cached. Returns the next-token logits and how many
+        prompt tokens were reused."""
+        reused = min(common_prefix_length(self.ids, prompt), len(prompt) - 1)
+        self.ids = self.ids[:reused]
+        return self._run(prompt[reused:]), reused
+
+    def step(self, token: int) -> torch.Tensor:
+        """Run one more token; the logits for the one after it."""
+        return self._run([token])
+
+    def _run(self, ids: list[int]) -> torch.Tensor:
+        start, end = len(self.ids), len(self.ids) + len(ids)
+        if end > self.context:
+            raise ValueError(f"{end} positions exceed the model's context of {self.context}")
+        if len(ids) > LEAN_PROMPT_TOKENS:  # a prompt: the float32 forward, into the same cache
+            logits = self._lean.forward(ids, start)
+            self.ids.extend(ids)
+            return logits
+        logits, keys, values = self._session.run(
+            None,
+            {
+                "ids": np.asarray(ids, dtype=np.int64),
+                "start": np.asarray(start, dtype=np.int64),
+                **self._cache_feeds,
+            },
+        )
+        self._kv[:, 0, :, start:end] = keys
+        self._kv[:, 1, :, start:end] = values
+        self.ids.extend(ids)
+        return torch.from_numpy(logits[0])

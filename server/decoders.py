@@ -13,19 +13,19 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol
-
-import torch
+from typing import TYPE_CHECKING, Protocol
 
 from server.errors import UserError
-from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache, supports
+
+if TYPE_CHECKING:  # torch is imported when a decoder is made: `--help` stays instant
+    import torch
 
 DECODER_VARIABLE = "NANOPILOT_DECODER"
 DECODERS = ("auto", "lean", "onnx", "huggingface")
 
 
 class Decoder(Protocol):
+    name: str  # as the `decoder` setting spells it
     ids: list[int]  # the tokens whose keys and values the cache holds
 
     def reset(self) -> None: ...
@@ -41,6 +41,9 @@ class Decoder(Protocol):
 
 def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "auto") -> Decoder:
     """The decoder `choice` names for this model; a UserError when it cannot run it."""
+    from server.kv_cache import PrefixKVCache
+    from server.lean_gpt2 import LeanKVCache, supports
+
     if choice == "auto":
         choice = os.environ.get(DECODER_VARIABLE, "auto")
         if choice not in DECODERS:
@@ -48,7 +51,7 @@ def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "aut
     if choice in ("lean", "onnx") and not supports(model, device):
         raise UserError(f"the {choice} decoder runs GPT-2 models on the CPU only: use auto")
     if choice == "onnx":
-        from server.onnx_gpt2 import OnnxKVCache  # an optional dependency, imported on demand
+        from server.onnx_gpt2 import OnnxKVCache  # its dependencies are optional
 
         return OnnxKVCache(model)
     if choice == "lean" or (choice == "auto" and supports(model, device)):

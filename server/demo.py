@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nanopilot_examples import INVENTORY
 from nanopilot_models import DEFAULT_MODEL
+from server.decoders import DECODERS
 from server.devices import DEVICE_CHOICES
 from server.errors import UserError, run_cli
 from server.postprocess.context import line_prefix
@@ -69,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="torch device")
+    parser.add_argument("--decoder", choices=DECODERS, default="auto", help="see docs/server.md")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     parser.add_argument("--multiline", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default: 1)")
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     if problems:
         raise UserError(problems[0])
     print(f"loading {args.model} ...", file=sys.stderr)
-    engine = CompletionEngine.load(args.model, device=args.device)
+    engine = CompletionEngine.load(args.model, device=args.device, decoder=args.decoder)
     kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
     print(f"model {args.model} ({kind}) on {engine.device}\n")
     engine.complete(spots[0].prefix, spots[0].suffix, settings.generation)

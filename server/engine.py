@@ -60,8 +60,10 @@ class CompletionEngine:
             fim,
             start_id=eos,
         )
+        kv_cache = decoder_for(model, device, decoder)
+        self.decoder = kv_cache.name  # which decoder `decoder` resolved to
         self._generator = TokenGenerator(
-            decoder_for(model, device, decoder),
+            kv_cache,
             lambda ids: backend.decode(ids, skip_special_tokens=False),
             token_texts,
             healing,

@@ -27,6 +27,8 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 class PrefixKVCache:
     """The model plus the key/values of the last token sequence it ran over. Not thread-safe."""
 
+    name = "huggingface"
+
     def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
         self._model = model
         self._device = device

@@ -130,6 +130,8 @@ class LeanKVCache:
     """`PrefixKVCache`'s interface over `LeanGPT2`: the cache is the first `len(ids)` positions
     of the pre-allocated tensor, so cropping it is only a shorter `ids`."""
 
+    name = "lean"
+
     def __init__(self, model: torch.nn.Module) -> None:
         self._lean = LeanGPT2(model)
         self.ids: list[int] = []

@@ -158,7 +158,7 @@ class NanopilotServer(LanguageServer):
         else:
             self.service.clear()
             kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
-            outcome = f"model ready on {engine.device} ({kind})"
+            outcome = f"model ready on {engine.device} ({kind}, {engine.decoder} decoder)"
         self.log(f"{outcome}: {model_dir}")
         return outcome
 
@@ -223,6 +223,7 @@ class NanopilotServer(LanguageServer):
             "state": state,
             "model": str(engine.model_dir if engine else self.model_dir),
             "device": str(engine.device) if engine else None,
+            "decoder": getattr(engine, "decoder", None),  # a remote engine has none
             "fim": engine.is_fim if engine else None,
             "error": self.host.error or (remote.error if remote else None),
             "engine": self.settings.engine.kind,

@@ -21,6 +21,7 @@ them. Needs `pip install "nanopilot[onnx]"` (onnxruntime; onnx and onnxscript to
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -135,13 +136,19 @@ def export_int8(lean: LeanGPT2, target: Path) -> None:
     except ImportError as err:  # onnx or onnxscript missing
         raise UserError(f"{INSTALL_HINT} ({err})") from err
     partial = target.with_suffix(".partial.onnx")
-    quantize_dynamic(float_path, partial, weight_type=QuantType.QInt8)
+    logging.disable(logging.WARNING)  # its advice to pre-process is for image models
+    try:
+        quantize_dynamic(float_path, partial, weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(logging.NOTSET)
     partial.replace(target)
     float_path.unlink()
 
 
 class OnnxKVCache:
-    """The decoders' interface over the exported int8 step."""
+    """The decoders' interface over the exported int8 step (prompts over 32 tokens: lean's)."""
+
+    name = "onnx"
 
     def __init__(self, model: torch.nn.Module, threads: int | None = None) -> None:
         try:
@@ -155,6 +162,9 @@ class OnnxKVCache:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # Idle worker threads would spin after each step and take the core from the float32
+        # prompt pass (measured: a 480-token prompt on 2 threads, 103 ms spinning vs 48 ms).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # warnings about unused initialisers are not the user's
         self._session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]

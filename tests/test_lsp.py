@@ -348,6 +348,23 @@ async def test_settings_from_workspace_configuration_and_a_model_switch(
         await client.shutdown_session()
 
 
+async def test_the_decoder_setting_reloads_the_model_with_that_decoder(tiny_model_dir):
+    client = await start_server(tiny_model_dir, init_options=GREEDY)
+    try:
+        assert (await status(client))["decoder"] == "lean"
+        open_document(client, ADD)
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"nanopilot": {"decoder": "onnx"}})
+        )
+        deadline = time.monotonic() + 120
+        while (await status(client))["decoder"] != "onnx":
+            assert time.monotonic() < deadline, "the onnx decoder was never loaded"
+            await asyncio.sleep(0.1)
+        assert [item.insert_text for item in await inline(client, end_of(ADD))] == ["return a + b"]
+    finally:
+        await client.shutdown_session()
+
+
 async def test_tcp_transport(tiny_model_dir):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

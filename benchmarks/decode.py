@@ -1,8 +1,10 @@
-"""Per-token decode and prompt prefill: the lean GPT-2 path against the Hugging Face forward.
+"""Per-token decode and prompt prefill: each decoder against the Hugging Face forward.
 
-Both run the same model with the same prompt in the same process, one after the other, several
-rounds; medians are reported with their ratio. Prefill is a cold 512-token prompt (a jump to a
-fresh spot in a file); decode is one token on top of it (greedy, as the engine runs it).
+The decoders (server/decoders.py: Hugging Face forward, lean float32, int8 ONNX Runtime when
+onnxruntime is installed) run the same model with the same prompt in the same process, one
+after the other, several rounds; medians are reported with their ratio to the first. Prefill is
+a cold 512-token prompt (a jump to a fresh spot in a file); decode is one token on top of it
+(greedy, as the engine runs it).
 
     python benchmarks/decode.py                      # the shipped default model, 1 thread
     python benchmarks/decode.py --model DIR --threads 2
@@ -11,6 +13,7 @@ fresh spot in a file); decode is one token on top of it (greedy, as the engine r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import time
@@ -22,16 +25,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
+from server.decoders import decoder_for  # noqa: E402
 from server.errors import run_cli  # noqa: E402
-from server.kv_cache import PrefixKVCache  # noqa: E402
-from server.lean_gpt2 import LeanKVCache  # noqa: E402
 from server.saved_model import load_saved_model  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.cpu_features import describe_cpu  # noqa: E402
 
-PATHS = {
-    "Hugging Face forward + DynamicCache (before)": lambda model: PrefixKVCache(model, CPU),
-    "lean GPT-2, pre-allocated cache": LeanKVCache,
+PATHS = {  # row -> the decoder setting
+    "Hugging Face forward + DynamicCache (before)": "huggingface",
+    "lean GPT-2, float32, pre-allocated cache (default)": "lean",
+    "int8 ONNX Runtime step (prompts: lean)": "onnx",
 }
 CPU = torch.device("cpu")
 
@@ -69,7 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     source = (REPO_ROOT / "server" / "engine.py").read_text() * 4
     room = model.config.n_positions - args.new_tokens
     prompt = tokenizer(source)["input_ids"][: min(args.prompt_tokens, room)]
-    caches = {name: make(model) for name, make in PATHS.items()}
+    if importlib.util.find_spec("onnxruntime") is None:
+        print('no onnxruntime: the int8 ONNX row is left out (pip install "nanopilot[onnx]")')
+        del PATHS["int8 ONNX Runtime step (prompts: lean)"]
+    caches = {name: decoder_for(model, CPU, decoder) for name, decoder in PATHS.items()}
     rounds: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in PATHS}
     for _ in range(args.rounds):  # interleaved, so a noisy moment hits both paths
         for name, cache in caches.items():
@@ -83,13 +89,15 @@ def main(argv: list[str] | None = None) -> None:
             "prefill_ms": statistics.median(prefills),
             "decode_ms_per_token": statistics.median(decodes),
         }
-    before, after = results.values()
-    print(f"| path | prefill {len(prompt)} tokens, ms | decode, ms/token |\n|---|---|---|")
+    before = next(iter(results.values()))
+    print(f"| path | prefill {len(prompt)} tokens, ms | decode, ms/token | faster than the "
+          f"first (prefill, decode) |\n|---|---|---|---|")  # fmt: skip
+    speedup = {}
     for name, row in results.items():
-        print(f"| {name} | {row['prefill_ms']:.1f} | {row['decode_ms_per_token']:.2f} |")
-    speedup = {key: before[key] / after[key] for key in before}
-    print(f"lean vs before: prefill {speedup['prefill_ms']:.1f}x, "
-          f"decode {speedup['decode_ms_per_token']:.1f}x faster")  # fmt: skip
+        speedup[name] = {key: before[key] / row[key] for key in row}
+        print(f"| {name} | {row['prefill_ms']:.1f} | {row['decode_ms_per_token']:.2f} | "
+              f"{speedup[name]['prefill_ms']:.1f}x, "
+              f"{speedup[name]['decode_ms_per_token']:.1f}x |")  # fmt: skip
     write_json(args.json, {"cpu": describe_cpu(), "threads": args.threads,
                            "prompt_tokens": len(prompt), "results": results,
                            "speedup": speedup})  # fmt: skip

@@ -7,12 +7,12 @@ break and its indentation at once, as an editor's auto-indent does). After each 
 debounce would send it. Then jumps to fresh spots: standard-library files opened as new
 documents, a request at a statement start deep in each (the prompt fills the model's window,
 nothing cached, a block allowed). Measured: round-trip latency over LSP (stdio, `python -m
-server`) with all of the server's machinery (key/value cache reuse, typing-through, LRU, the
-lean GPT-2 decoder); the same server with the Hugging Face forward (`NANOPILOT_DECODER=
-huggingface`, the path before the lean decoder); and, on the same cursor positions, the naive
-way: `model.generate` on the full prompt, no caches, the same stop rule. Prints two tables,
-saves a PNG plot and a JSON of the figures. Per-token decode and prefill alone:
-benchmarks/decode.py.
+server`) with all of the server's machinery (key/value cache reuse, typing-through, LRU), once
+per decoder (the `decoder` setting): lean float32 (the default), int8 on ONNX Runtime (when
+onnxruntime is installed) and the Hugging Face forward (the path before the lean decoder); and,
+on the same cursor positions, the naive way: `model.generate` on the full prompt, no caches,
+the same stop rule. Prints two tables, saves a PNG plot and a JSON of the figures. Per-token
+decode and prefill alone: benchmarks/decode.py.
 
     python benchmarks/latency.py                      # the shipped default model
     python benchmarks/latency.py --distilgpt2-shaped  # 6 x 768 random weights, same tokenizer
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import statistics
 import sys
@@ -45,7 +46,6 @@ from nanopilot_models import DEFAULT_MODEL  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
 from server.generation import stop_rule  # noqa: E402
-from server.lean_gpt2 import DECODER_VARIABLE  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
 from server.settings import ServerSettings  # noqa: E402
 from tests.llama_server import LlamaServer  # noqa: E402
@@ -55,8 +55,10 @@ from training.code_model.line_completion import build_cases  # noqa: E402
 from training.plotting import save_line_plot  # noqa: E402
 
 PAUSE_AFTER = set(" .(,:[=")
-SERVED = "nanopilot server (LSP round trip)"
-SERVED_HF = "nanopilot server, Hugging Face forward"  # NANOPILOT_DECODER=huggingface: before
+SERVED = "nanopilot server (LSP round trip)"  # the default decoder: lean float32
+SERVED_ONNX = "nanopilot server, int8 ONNX decoder"
+SERVED_HF = "nanopilot server, Hugging Face forward"  # before the lean decoder
+DECODERS = {SERVED: "lean", SERVED_ONNX: "onnx", SERVED_HF: "huggingface"}  # the setting
 LLAMACPP = "nanopilot server, llama.cpp engine"
 NAIVE = "naive: model.generate, no caches"
 NAIVE_STOP = "naive + the server's stop rule"
@@ -135,14 +137,12 @@ async def replay(
     threads: int,
     settings: dict,
     fresh: list[Request],
-    decoder: str = "auto",
 ) -> tuple[list[Request], list[float], list[float], dict]:
     """Type text[start:end] into the server, then open each fresh spot's document and ask there:
     the typing requests, the latency (ms) of each, of each fresh spot, and the final status."""
     client = LanguageClient("nanopilot-benchmark", "1")
     await client.start_io(
-        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads),
-        env={**os.environ, DECODER_VARIABLE: decoder},
+        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads)
     )  # fmt: skip
     await client.initialize_async(
         types.InitializeParams(
@@ -296,6 +296,15 @@ def summary(latencies: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     return rows
 
 
+def print_naive_ratios(rows: dict[str, dict[str, float]]) -> None:
+    """How many times faster than naive `model.generate` each server decoder is."""
+    for path in DECODERS:
+        if path in rows:
+            p50 = rows[NAIVE]["p50"] / rows[path]["p50"]
+            p95 = rows[NAIVE]["p95"] / rows[path]["p95"]
+            print(f"{path}: {p50:.1f}x (p50), {p95:.1f}x (p95) faster than naive")
+
+
 def print_table(rows: dict[str, dict[str, float]]) -> None:
     print(f"\n| {'path':<38} | p50 ms | p95 ms | max ms | server faster (p50, p95) |")
     print(f"|{'-' * 40}|-------:|-------:|-------:|-------------------------:|")
@@ -406,19 +415,24 @@ def main(argv: list[str] | None = None) -> None:
         "useSuffix": args.use_suffix,
     }
     fresh = fresh_spots(args.fresh_spots)
-    requests, served, served_fresh, status = asyncio.run(
-        replay(model_dir, text, start, end, args.threads, settings, fresh)
-    )
-    _, served_hf, served_hf_fresh, _ = asyncio.run(
-        replay(model_dir, text, start, end, args.threads, settings, fresh, decoder="huggingface")
-    )
+    typing: dict[str, list[float]] = {}
+    jumps: dict[str, list[float]] = {}
+    statuses = {}
+    for path, decoder in DECODERS.items():
+        if decoder == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+            print('no onnxruntime: the int8 ONNX row is left out (pip install "nanopilot[onnx]")')
+            continue
+        requests, typing[path], jumps[path], statuses[path] = asyncio.run(
+            replay(
+                model_dir, text, start, end, args.threads, settings | {"decoder": decoder}, fresh
+            )  # fmt: skip
+        )
+    status = statuses[SERVED]  # the cache figures below: the default decoder's
     naive_settings = ServerSettings(
         temperature=0.0, max_new_tokens=args.max_new_tokens, use_suffix=args.use_suffix
     )
-    typing = {SERVED: served, SERVED_HF: served_hf}
     if args.llama_server:
         typing[LLAMACPP] = llama_replay(args, model_dir, text, start, end, settings)
-    jumps = {SERVED: served_fresh, SERVED_HF: served_hf_fresh}
     # One naive pass over both sets of cursor positions (the model loads once), then split.
     for path, values in naive(model_dir, requests + fresh, naive_settings).items():
         typing[path], jumps[path] = values[: len(requests)], values[len(requests) :]
@@ -440,6 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"\n{name}: {len(requests)} requests typing {args.file.name}, {args.threads} thread(s)")
     print_table(figures["typing"])
+    print_naive_ratios(figures["typing"])
     print(
         f"\ncache hits: typing-through {figures['typing_through_hit_rate']:.0%}, "
         f"LRU {figures['lru_hit_rate']:.0%}; prompt tokens reused from the key/value cache: "
@@ -448,6 +463,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"\n{len(fresh)} fresh spots (a newly opened standard-library file, a statement start)")
     print_table(figures["fresh_spot"])
+    print_naive_ratios(figures["fresh_spot"])
     args.out.mkdir(parents=True, exist_ok=True)
     indices = list(range(1, len(requests) + 1))
     plot = args.out / f"latency-{name}.png"

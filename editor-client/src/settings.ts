@@ -169,7 +169,29 @@ export function pythonCommand(
   return looksLikePath ? resolveUserPath(value, workspaceFolder) : value;
 }
 
-/** Settings whose change needs a new server process rather than a didChangeConfiguration. */
-export function needsRestart(before: ExtensionSettings, after: ExtensionSettings): boolean {
-  return before.pythonPath !== after.pythonPath;
+/**
+ * nanopilot's optional extras (pyproject.toml) these settings need in the environment that runs
+ * the server: `onnx` (onnxruntime) for the onnx decoder. The managed environment installs them.
+ */
+export function pythonExtras(settings: ExtensionSettings): string[] {
+  return settings.decoder === 'onnx' ? ['onnx'] : [];
+}
+
+/**
+ * Why a change needs a new server process rather than a didChangeConfiguration, or undefined when
+ * it does not: another interpreter, or an extra the managed environment may lack (starting checks
+ * the environment and installs it first; the model reloads for a new decoder anyway).
+ */
+export function restartReason(
+  before: ExtensionSettings,
+  after: ExtensionSettings,
+): string | undefined {
+  if (before.pythonPath !== after.pythonPath) {
+    return 'nanopilot.pythonPath changed';
+  }
+  const added = pythonExtras(after).filter((extra) => !pythonExtras(before).includes(extra));
+  if (after.pythonPath === '' && added.length > 0) {
+    return `the settings need nanopilot[${added.join(',')}] in the managed environment`;
+  }
+  return undefined;
 }

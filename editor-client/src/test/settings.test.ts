@@ -6,10 +6,11 @@ import { describe, it } from 'node:test';
 import {
   DEFAULTS,
   type ExtensionSettings,
-  needsRestart,
   pythonCommand,
+  pythonExtras,
   readSettings,
   resolveUserPath,
+  restartReason,
   toServerSettings,
 } from '../settings';
 
@@ -169,9 +170,33 @@ describe('pythonCommand', () => {
   });
 });
 
-describe('needsRestart', () => {
-  it('restarts only for a new interpreter', () => {
-    assert.equal(needsRestart(DEFAULTS, { ...DEFAULTS, temperature: 1, enable: false }), false);
-    assert.equal(needsRestart(DEFAULTS, { ...DEFAULTS, pythonPath: '/usr/bin/python3' }), true);
+describe('pythonExtras', () => {
+  it('asks for the onnx extra for the onnx decoder only', () => {
+    assert.deepEqual(pythonExtras({ ...DEFAULTS, decoder: 'onnx' }), ['onnx']);
+    for (const decoder of ['auto', 'lean', 'huggingface'] as const) {
+      assert.deepEqual(pythonExtras({ ...DEFAULTS, decoder }), []);
+    }
+  });
+});
+
+describe('restartReason', () => {
+  it('restarts for a new interpreter, not for the other settings', () => {
+    assert.equal(
+      restartReason(DEFAULTS, { ...DEFAULTS, temperature: 1, enable: false, decoder: 'lean' }),
+      undefined,
+    );
+    assert.equal(
+      restartReason(DEFAULTS, { ...DEFAULTS, pythonPath: '/usr/bin/python3' }),
+      'nanopilot.pythonPath changed',
+    );
+  });
+
+  it('restarts for the onnx decoder in the managed environment, which may need onnxruntime', () => {
+    const onnx = { ...DEFAULTS, decoder: 'onnx' } as const;
+    assert.match(restartReason(DEFAULTS, onnx) ?? '', /nanopilot\[onnx\]/);
+    // Back from onnx, or onnx with an interpreter of the user's: the server reloads by itself.
+    assert.equal(restartReason(onnx, DEFAULTS), undefined);
+    const own = { ...DEFAULTS, pythonPath: '/usr/bin/python3' };
+    assert.equal(restartReason(own, { ...own, decoder: 'onnx' }), undefined);
   });
 });

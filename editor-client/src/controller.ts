@@ -5,7 +5,8 @@
  *
  * Settings go to the server under its own names (settings.ts) three ways: initializationOptions
  * at start, `workspace/didChangeConfiguration` on every change (no restart), and the answer to
- * its `workspace/configuration` requests. Only `pythonPath` needs a new process.
+ * its `workspace/configuration` requests. Only `pythonPath` needs a new process, and a decoder
+ * whose optional dependencies the managed environment may lack (`onnx`): starting installs them.
  */
 
 import * as vscode from 'vscode';
@@ -30,9 +31,10 @@ import { RestartPolicy } from './restartPolicy';
 import { ServerClient } from './serverClient';
 import {
   type ExtensionSettings,
-  needsRestart,
   pythonCommand,
+  pythonExtras,
   readSettings,
+  restartReason,
   SECTION,
   type ServerSettings,
   toServerSettings,
@@ -112,7 +114,7 @@ export class ServerController {
       this.restarts.reset();
       await this.doStop();
       this.statusBar.setState({ kind: 'setting-up' });
-      if (await this.environment.setUp()) {
+      if (await this.environment.setUp(pythonExtras(this.settings))) {
         if (pythonCommand(this.settings, workspaceFolder()) !== undefined) {
           this.log.info(
             'nanopilot.pythonPath is set, so the server keeps using it; clear the ' +
@@ -162,8 +164,9 @@ export class ServerController {
     const before = this.settings;
     this.settings = currentSettings();
     this.statusBar.setEnabled(this.settings.enable);
-    if (needsRestart(before, this.settings)) {
-      this.log.info('nanopilot.pythonPath changed: restarting the server');
+    const reason = restartReason(before, this.settings);
+    if (reason !== undefined) {
+      this.log.info(`${reason}: restarting the server`);
       void this.restart();
     } else if (this.client?.isRunning()) {
       this.client
@@ -217,7 +220,7 @@ export class ServerController {
     if (chosen !== undefined) {
       return chosen;
     }
-    const prepared = await this.environment.prepare();
+    const prepared = await this.environment.prepare(pythonExtras(this.settings));
     if (prepared.kind === 'ready') {
       return prepared.python;
     }

@@ -78,14 +78,16 @@ function runStep(step: InstallStep, reporter: InstallReporter): Promise<void> {
 }
 
 /**
- * Runs `steps` into `layout`, then records `wheel` in the marker. A folder left by an earlier,
- * interrupted set-up is removed first when creating; on failure the folder is removed too.
+ * Runs `steps` into `layout`, then records `wheel` and the `extras` the steps installed in the
+ * marker. A folder left by an earlier, interrupted set-up is removed first when creating; on
+ * failure the folder is removed too.
  */
 export async function installEnvironment(
   kind: 'create' | 'upgrade',
   steps: InstallStep[],
   layout: EnvLayout,
   wheel: BundledWheel,
+  extras: readonly string[],
   reporter: InstallReporter,
 ): Promise<void> {
   if (kind === 'create') {
@@ -95,7 +97,7 @@ export async function installEnvironment(
     for (const step of steps) {
       await runStep(step, reporter);
     }
-    writeMarker(layout, wheel);
+    writeMarker(layout, wheel, extras);
   } catch (error) {
     reporter.log(`removing the unfinished environment ${layout.dir}`);
     rmSync(layout.dir, { recursive: true, force: true });

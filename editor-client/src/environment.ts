@@ -36,27 +36,34 @@ export class ManagedEnvironment {
     this.layout = envLayout(storageDir);
   }
 
-  /** The interpreter to start, upgrading the environment first when the bundled wheel changed. */
-  async prepare(): Promise<Prepared> {
+  /**
+   * The interpreter to start, upgrading the environment first when the bundled wheel changed or
+   * it lacks one of `extras` (settings.ts pythonExtras: `onnx` for the onnx decoder).
+   */
+  async prepare(extras: readonly string[]): Promise<Prepared> {
     const wheel = this.bundledWheel();
     if (!wheel) {
       return { kind: 'failed' };
     }
     // An interpreter removed behind our back makes the environment missing, whatever the marker.
     const marker = existsSync(this.layout.python) ? readMarker(this.layout) : undefined;
-    switch (envState(marker, wheel)) {
+    switch (envState(marker, wheel, extras)) {
       case 'current':
         return { kind: 'ready', python: this.layout.python };
       case 'missing':
         return { kind: 'missing' };
       case 'outdated':
-        this.log.info(`the extension brought a new nanopilot (${wheel.path}): upgrading`);
-        return (await this.install('upgrade')) ? this.prepare() : { kind: 'failed' };
+        this.log.info(
+          marker?.sha256 !== wheel.sha256
+            ? `the extension brought a new nanopilot (${wheel.path}): upgrading`
+            : `the settings need nanopilot[${extras.join(',')}]: upgrading`,
+        );
+        return (await this.install('upgrade', extras)) ? this.prepare(extras) : { kind: 'failed' };
     }
   }
 
-  /** Creates the environment from scratch with a Python found on the machine. */
-  async setUp(): Promise<boolean> {
+  /** Creates the environment from scratch with a Python found on the machine, with `extras`. */
+  async setUp(extras: readonly string[]): Promise<boolean> {
     const found = await findPython();
     if (!found.ok) {
       this.log.error(`no usable Python:\n  ${found.tried.join('\n  ')}`);
@@ -71,7 +78,7 @@ export class ManagedEnvironment {
       `setting up ${this.layout.dir} with ${describeCommand(found.python)} ` +
         `(Python ${found.python.version})`,
     );
-    return this.install('create', found.python);
+    return this.install('create', extras, found.python);
   }
 
   private bundledWheel() {
@@ -83,18 +90,22 @@ export class ManagedEnvironment {
     }
   }
 
-  private async install(kind: 'create' | 'upgrade', base?: PythonCommand): Promise<boolean> {
+  private async install(
+    kind: 'create' | 'upgrade',
+    extras: readonly string[],
+    base?: PythonCommand,
+  ): Promise<boolean> {
     const wheel = this.bundledWheel();
     if (!wheel) {
       return false;
     }
-    const steps = installSteps(kind, this.layout, wheel.path, base);
+    const steps = installSteps(kind, this.layout, wheel.path, extras, base);
     const title = kind === 'create' ? 'nanopilot: setting up Python' : 'nanopilot: upgrading';
     try {
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title },
         (progress) =>
-          installEnvironment(kind, steps, this.layout, wheel, {
+          installEnvironment(kind, steps, this.layout, wheel, extras, {
             progress: (message) => {
               progress.report({ message });
               this.events.progress(message);

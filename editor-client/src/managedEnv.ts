@@ -22,13 +22,18 @@ export interface EnvLayout {
   marker: string;
 }
 
-/** What the marker records: the wheel the environment was last set up with. */
+/** What the marker records: the wheel the environment was last set up with, and its extras. */
 export interface EnvMarker {
   wheel: string;
   sha256: string;
+  /** nanopilot's optional extras installed with it (`onnx`); none in markers older than extras. */
+  extras: string[];
 }
 
-/** `missing`: set it up; `outdated`: the extension brought another wheel, upgrade it. */
+/**
+ * `missing`: set it up; `outdated`: the extension brought another wheel, or the settings need an
+ * extra the environment lacks: upgrade it.
+ */
 export type EnvState = 'missing' | 'current' | 'outdated';
 
 export interface InstallStep {
@@ -49,44 +54,69 @@ export function envLayout(
   return { dir, python, marker: path.join(dir, 'nanopilot-env.json') };
 }
 
-export function markerFor(wheel: BundledWheel): EnvMarker {
-  return { wheel: path.basename(wheel.path), sha256: wheel.sha256 };
+export function markerFor(wheel: BundledWheel, extras: readonly string[] = []): EnvMarker {
+  return { wheel: path.basename(wheel.path), sha256: wheel.sha256, extras: [...extras].sort() };
 }
 
-export function envState(marker: EnvMarker | undefined, wheel: BundledWheel): EnvState {
+/**
+ * Extras the environment has but the settings no longer need do not make it outdated: they only
+ * take disk space, and switching back needs no new set-up.
+ */
+export function envState(
+  marker: EnvMarker | undefined,
+  wheel: BundledWheel,
+  extras: readonly string[] = [],
+): EnvState {
   if (marker === undefined) {
     return 'missing';
   }
-  return marker.sha256 === wheel.sha256 ? 'current' : 'outdated';
+  const hasExtras = extras.every((extra) => marker.extras.includes(extra));
+  return marker.sha256 === wheel.sha256 && hasExtras ? 'current' : 'outdated';
 }
 
 /** The marker, or undefined when there is none or it is not one of ours. */
 export function readMarker(layout: EnvLayout): EnvMarker | undefined {
   try {
     const value: unknown = JSON.parse(readFileSync(layout.marker, 'utf8'));
-    const fields = value as Partial<EnvMarker> | null;
-    return typeof fields?.wheel === 'string' && typeof fields.sha256 === 'string'
-      ? { wheel: fields.wheel, sha256: fields.sha256 }
-      : undefined;
+    const fields = value as Partial<Record<keyof EnvMarker, unknown>> | null;
+    if (typeof fields?.wheel !== 'string' || typeof fields.sha256 !== 'string') {
+      return undefined;
+    }
+    // A marker from before extras were recorded: an environment without any.
+    const extras = Array.isArray(fields.extras)
+      ? fields.extras.filter((extra): extra is string => typeof extra === 'string')
+      : [];
+    return { wheel: fields.wheel, sha256: fields.sha256, extras };
   } catch {
     return undefined;
   }
 }
 
-export function writeMarker(layout: EnvLayout, wheel: BundledWheel): void {
-  writeFileSync(layout.marker, JSON.stringify(markerFor(wheel), null, 2));
+export function writeMarker(
+  layout: EnvLayout,
+  wheel: BundledWheel,
+  extras: readonly string[] = [],
+): void {
+  writeFileSync(layout.marker, JSON.stringify(markerFor(wheel, extras), null, 2));
+}
+
+/** What pip installs for the wheel: `/path/nanopilot-X.whl[onnx]` brings the extra's packages. */
+export function wheelRequirement(wheelPath: string, extras: readonly string[] = []): string {
+  return extras.length === 0 ? wheelPath : `${wheelPath}[${[...extras].sort().join(',')}]`;
 }
 
 /**
  * The commands, in order. A new environment: venv, torch, nanopilot with its dependencies. An
  * upgrade: the same installs into the existing venv (torch stays if it is there; new dependencies
  * come in), then the bundled nanopilot itself is reinstalled, since a rebuilt wheel may carry the
- * version number of the one it replaces.
+ * version number of the one it replaces. `extras` (nanopilot's optional dependencies, e.g. `onnx`)
+ * come with the wheel's own install.
  */
 export function installSteps(
   kind: 'create' | 'upgrade',
   layout: EnvLayout,
   wheelPath: string,
+  extras: readonly string[],
   base?: PythonCommand,
 ): InstallStep[] {
   const pip = (...args: string[]) => [
@@ -110,9 +140,12 @@ export function installSteps(
   steps.push(
     { title: 'installing torch (CPU)', command: layout.python, args: pip(TORCH_REQUIREMENT) },
     {
-      title: 'installing nanopilot and its dependencies',
+      title:
+        extras.length === 0
+          ? 'installing nanopilot and its dependencies'
+          : `installing nanopilot[${[...extras].sort().join(',')}] and its dependencies`,
       command: layout.python,
-      args: pip(wheelPath),
+      args: pip(wheelRequirement(wheelPath, extras)),
     },
   );
   if (kind === 'upgrade') {

@@ -12,6 +12,12 @@ import * as path from 'node:path';
 export type Multiline = 'auto' | 'always' | 'never';
 
 /**
+ * `nanopilot.decoder`: what runs the local model token by token (server/decoders.py). `onnx` needs
+ * the optional `nanopilot[onnx]` extra, which the managed environment installs when it is chosen.
+ */
+export type Decoder = 'auto' | 'lean' | 'onnx' | 'huggingface';
+
+/**
  * `nanopilot.engine`: which engine writes the suggestions (see docs/engines.md). Passed to the
  * server as the user wrote it: the server checks each field and reports a bad one by name.
  */
@@ -32,6 +38,7 @@ export interface ExtensionSettings {
   topP: number;
   maxNewTokens: number;
   multiline: Multiline;
+  decoder: Decoder;
   enable: boolean;
   useSuffix: boolean;
   engine: EngineSetting;
@@ -57,12 +64,14 @@ export const DEFAULTS: ExtensionSettings = {
   topP: 0.95,
   maxNewTokens: 48,
   multiline: 'auto',
+  decoder: 'auto',
   enable: true,
   useSuffix: false,
   engine: { kind: 'local' },
 };
 
 const MULTILINE_VALUES: readonly Multiline[] = ['auto', 'always', 'never'];
+const DECODER_VALUES: readonly Decoder[] = ['auto', 'lean', 'onnx', 'huggingface'];
 
 /** Reads one setting by its short name, like `vscode.WorkspaceConfiguration.get`. */
 export type SettingReader = (key: keyof ExtensionSettings) => unknown;
@@ -81,6 +90,11 @@ function objectOr<T extends object>(value: unknown, fallback: T): T {
     : fallback;
 }
 
+/** `value` if it is one of `choices`, else `fallback`: a typo in settings.json gets the default. */
+function choiceOr<T extends string>(value: unknown, choices: readonly T[], fallback: T): T {
+  return choices.includes(value as T) ? (value as T) : fallback;
+}
+
 function booleanOr(value: unknown, fallback: boolean): boolean {
   return typeof value === 'boolean' ? value : fallback;
 }
@@ -91,16 +105,14 @@ function booleanOr(value: unknown, fallback: boolean): boolean {
  * by name and keeps its previous value.
  */
 export function readSettings(read: SettingReader): ExtensionSettings {
-  const multiline = read('multiline');
   return {
     pythonPath: stringOr(read('pythonPath'), DEFAULTS.pythonPath),
     modelPath: stringOr(read('modelPath'), DEFAULTS.modelPath),
     temperature: numberOr(read('temperature'), DEFAULTS.temperature),
     topP: numberOr(read('topP'), DEFAULTS.topP),
     maxNewTokens: numberOr(read('maxNewTokens'), DEFAULTS.maxNewTokens),
-    multiline: MULTILINE_VALUES.includes(multiline as Multiline)
-      ? (multiline as Multiline)
-      : DEFAULTS.multiline,
+    multiline: choiceOr(read('multiline'), MULTILINE_VALUES, DEFAULTS.multiline),
+    decoder: choiceOr(read('decoder'), DECODER_VALUES, DEFAULTS.decoder),
     enable: booleanOr(read('enable'), DEFAULTS.enable),
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
     engine: objectOr(read('engine'), DEFAULTS.engine),
@@ -134,6 +146,7 @@ export function toServerSettings(
     topP: settings.topP,
     maxNewTokens: settings.maxNewTokens,
     multiline: settings.multiline,
+    decoder: settings.decoder,
     enable: settings.enable,
     useSuffix: settings.useSuffix,
     engine: settings.engine,
@@ -156,7 +169,29 @@ export function pythonCommand(
   return looksLikePath ? resolveUserPath(value, workspaceFolder) : value;
 }
 
-/** Settings whose change needs a new server process rather than a didChangeConfiguration. */
-export function needsRestart(before: ExtensionSettings, after: ExtensionSettings): boolean {
-  return before.pythonPath !== after.pythonPath;
+/**
+ * nanopilot's optional extras (pyproject.toml) these settings need in the environment that runs
+ * the server: `onnx` (onnxruntime) for the onnx decoder. The managed environment installs them.
+ */
+export function pythonExtras(settings: ExtensionSettings): string[] {
+  return settings.decoder === 'onnx' ? ['onnx'] : [];
+}
+
+/**
+ * Why a change needs a new server process rather than a didChangeConfiguration, or undefined when
+ * it does not: another interpreter, or an extra the managed environment may lack (starting checks
+ * the environment and installs it first; the model reloads for a new decoder anyway).
+ */
+export function restartReason(
+  before: ExtensionSettings,
+  after: ExtensionSettings,
+): string | undefined {
+  if (before.pythonPath !== after.pythonPath) {
+    return 'nanopilot.pythonPath changed';
+  }
+  const added = pythonExtras(after).filter((extra) => !pythonExtras(before).includes(extra));
+  if (after.pythonPath === '' && added.length > 0) {
+    return `the settings need nanopilot[${added.join(',')}] in the managed environment`;
+  }
+  return undefined;
 }

@@ -41,10 +41,14 @@ describe('installEnvironment', () => {
       node('creating', `require('fs').mkdirSync(${JSON.stringify(layout.dir)})`),
       node('installing', "console.log('Collecting torch==2.13.0')"),
     ];
-    await installEnvironment('create', steps, layout, wheel, reporter);
+    await installEnvironment('create', steps, layout, wheel, ['onnx'], reporter);
     assert.deepEqual(progress, ['creating', 'installing', 'installing: torch==2.13.0']);
     assert.ok(log.includes('Collecting torch==2.13.0'));
-    assert.deepEqual(readMarker(layout), { wheel: path.basename(wheel.path), sha256: 'abc' });
+    assert.deepEqual(readMarker(layout), {
+      wheel: path.basename(wheel.path),
+      sha256: 'abc',
+      extras: ['onnx'],
+    });
   });
 
   it("removes the half-made environment and reports the failed step with pip's words", async () => {
@@ -58,12 +62,15 @@ describe('installEnvironment', () => {
       node('never run', 'process.exit(0)'),
     ];
     const { progress, reporter } = recorder();
-    await assert.rejects(installEnvironment('create', steps, layout, wheel, reporter), (error) => {
-      assert.ok(error instanceof SetupError);
-      assert.equal(error.step, 'installing torch (CPU)');
-      assert.equal(error.detail, 'ERROR: No matching distribution found for torch==2.13.0');
-      return true;
-    });
+    await assert.rejects(
+      installEnvironment('create', steps, layout, wheel, [], reporter),
+      (error) => {
+        assert.ok(error instanceof SetupError);
+        assert.equal(error.step, 'installing torch (CPU)');
+        assert.equal(error.detail, 'ERROR: No matching distribution found for torch==2.13.0');
+        return true;
+      },
+    );
     assert.equal(existsSync(layout.dir), false);
     assert.ok(!progress.includes('never run'));
   });
@@ -72,7 +79,7 @@ describe('installEnvironment', () => {
     const layout = envLayout(mkdtempSync(path.join(os.tmpdir(), 'nanopilot-storage-')));
     const steps = [{ title: 'creating', command: '/nonexistent/python3', args: [] }];
     await assert.rejects(
-      installEnvironment('create', steps, layout, wheel, recorder().reporter),
+      installEnvironment('create', steps, layout, wheel, [], recorder().reporter),
       /creating failed: .*ENOENT/,
     );
   });

@@ -10,6 +10,7 @@ import {
   installSteps,
   readMarker,
   TORCH_REQUIREMENT,
+  wheelRequirement,
   writeMarker,
 } from '../managedEnv';
 
@@ -33,16 +34,23 @@ describe('envLayout', () => {
 });
 
 describe('envState', () => {
+  const name = 'nanopilot-0.1.0-py3-none-any.whl';
+
   it('is missing without a marker, current for the same wheel, outdated for another', () => {
     assert.equal(envState(undefined, wheel), 'missing');
+    assert.equal(envState({ wheel: name, sha256: 'abc', extras: [] }, wheel), 'current');
+    assert.equal(envState({ wheel: name, sha256: 'old', extras: [] }, wheel), 'outdated');
+  });
+
+  it('is outdated when the settings need an extra it was not set up with', () => {
+    assert.equal(envState(undefined, wheel, ['onnx']), 'missing');
+    assert.equal(envState({ wheel: name, sha256: 'abc', extras: [] }, wheel, ['onnx']), 'outdated');
     assert.equal(
-      envState({ wheel: 'nanopilot-0.1.0-py3-none-any.whl', sha256: 'abc' }, wheel),
+      envState({ wheel: name, sha256: 'abc', extras: ['onnx'] }, wheel, ['onnx']),
       'current',
     );
-    assert.equal(
-      envState({ wheel: 'nanopilot-0.1.0-py3-none-any.whl', sha256: 'old' }, wheel),
-      'outdated',
-    );
+    // An extra no longer needed (back to the auto decoder) stays, no set-up again.
+    assert.equal(envState({ wheel: name, sha256: 'abc', extras: ['onnx'] }, wheel), 'current');
   });
 });
 
@@ -51,7 +59,21 @@ describe('the marker', () => {
     const layout = freshLayout();
     assert.equal(readMarker(layout), undefined); // a folder without marker: half-made
     writeMarker(layout, wheel);
-    assert.deepEqual(readMarker(layout), { wheel: path.basename(wheel.path), sha256: 'abc' });
+    assert.deepEqual(readMarker(layout), {
+      wheel: path.basename(wheel.path),
+      sha256: 'abc',
+      extras: [],
+    });
+    writeMarker(layout, wheel, ['onnx']);
+    assert.deepEqual(readMarker(layout)?.extras, ['onnx']);
+  });
+
+  it('reads a marker from before extras were recorded as one without extras', () => {
+    const layout = freshLayout();
+    writeFileSync(layout.marker, JSON.stringify({ wheel: 'nanopilot.whl', sha256: 'abc' }));
+    assert.deepEqual(readMarker(layout), { wheel: 'nanopilot.whl', sha256: 'abc', extras: [] });
+    assert.equal(envState(readMarker(layout), wheel), 'current');
+    assert.equal(envState(readMarker(layout), wheel, ['onnx']), 'outdated');
   });
 
   it('is ignored when it is not ours', () => {
@@ -68,7 +90,7 @@ describe('installSteps', () => {
   const base = { command: 'py', args: ['-3'] };
 
   it('creates the venv, then torch first, then the wheel with its dependencies', () => {
-    const steps = installSteps('create', layout, wheel.path, base);
+    const steps = installSteps('create', layout, wheel.path, [], base);
     assert.deepEqual(
       steps.map((step) => [step.command, ...step.args].join(' ')),
       [
@@ -80,13 +102,35 @@ describe('installSteps', () => {
   });
 
   it('upgrades in place and reinstalls the bundled nanopilot even at the same version', () => {
-    const steps = installSteps('upgrade', layout, wheel.path);
+    const steps = installSteps('upgrade', layout, wheel.path, []);
     assert.equal(steps.length, 3);
     assert.ok(steps.every((step) => step.command === layout.python));
     assert.deepEqual(steps[2].args.slice(-3), ['--force-reinstall', '--no-deps', wheel.path]);
   });
 
+  it("installs the wheel with its extras, so that pip brings the extras' packages", () => {
+    for (const kind of ['create', 'upgrade'] as const) {
+      const steps = installSteps(kind, layout, wheel.path, ['onnx'], base);
+      const install = steps.find((step) => step.title.startsWith('installing nanopilot'));
+      assert.equal(install?.title, 'installing nanopilot[onnx] and its dependencies');
+      assert.equal(install.args.at(-1), `${wheel.path}[onnx]`);
+    }
+    // The forced reinstall takes no dependencies: the plain wheel.
+    assert.equal(
+      installSteps('upgrade', layout, wheel.path, ['onnx']).at(-1)?.args.at(-1),
+      wheel.path,
+    );
+  });
+
   it('needs a base Python to create', () => {
-    assert.throws(() => installSteps('create', layout, wheel.path), /base Python/);
+    assert.throws(() => installSteps('create', layout, wheel.path, []), /base Python/);
+  });
+});
+
+describe('wheelRequirement', () => {
+  it("is the wheel's path, with the extras in brackets", () => {
+    assert.equal(wheelRequirement(wheel.path), wheel.path);
+    assert.equal(wheelRequirement(wheel.path, ['onnx']), `${wheel.path}[onnx]`);
+    assert.equal(wheelRequirement('/w/n.whl', ['onnx', 'extra']), '/w/n.whl[extra,onnx]');
   });
 });

@@ -6,10 +6,11 @@ import { describe, it } from 'node:test';
 import {
   DEFAULTS,
   type ExtensionSettings,
-  needsRestart,
   pythonCommand,
+  pythonExtras,
   readSettings,
   resolveUserPath,
+  restartReason,
   toServerSettings,
 } from '../settings';
 
@@ -29,6 +30,7 @@ describe('readSettings', () => {
         topP: 1.5,
         maxNewTokens: 7,
         multiline: 'never',
+        decoder: 'onnx',
         enable: false,
         useSuffix: true,
         engine: { kind: 'llamacpp', url: 'http://gpu:8080', timeoutMs: 'soon' },
@@ -38,6 +40,7 @@ describe('readSettings', () => {
     assert.equal(settings.topP, 1.5);
     assert.equal(settings.maxNewTokens, 7);
     assert.equal(settings.multiline, 'never');
+    assert.equal(settings.decoder, 'onnx');
     assert.equal(settings.enable, false);
     assert.equal(settings.useSuffix, true);
     // An engine object goes to the server as written: the server reports bad fields by name.
@@ -55,12 +58,22 @@ describe('readSettings', () => {
         temperature: 'hot',
         topP: NaN,
         multiline: 'sometimes',
+        decoder: 'fast',
         enable: 1,
         useSuffix: 'yes',
         engine: 'llamacpp',
       }),
     );
     assert.deepEqual(settings, DEFAULTS);
+  });
+
+  it('keeps every decoder the server knows and nothing else', () => {
+    for (const decoder of ['auto', 'lean', 'onnx', 'huggingface']) {
+      assert.equal(readSettings(reader({ decoder })).decoder, decoder);
+    }
+    for (const decoder of ['ONNX', ' onnx', 3, null, ['onnx']]) {
+      assert.equal(readSettings(reader({ decoder })).decoder, 'auto');
+    }
   });
 
   it('matches the defaults declared in package.json', () => {
@@ -75,6 +88,26 @@ describe('readSettings', () => {
     );
     assert.deepEqual(declared, { ...DEFAULTS });
   });
+
+  it('offers in package.json exactly the choices readSettings keeps', () => {
+    const manifest = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as {
+      contributes: {
+        configuration: {
+          properties: Record<string, { enum?: string[]; enumDescriptions?: string[] }>;
+        };
+      };
+    };
+    for (const key of ['multiline', 'decoder'] as const) {
+      const property = manifest.contributes.configuration.properties[`nanopilot.${key}`];
+      assert.ok(property.enum && property.enumDescriptions);
+      assert.equal(property.enumDescriptions.length, property.enum.length);
+      for (const value of property.enum) {
+        assert.equal(readSettings(reader({ [key]: value }))[key], value);
+      }
+    }
+  });
 });
 
 describe('toServerSettings', () => {
@@ -86,10 +119,15 @@ describe('toServerSettings', () => {
       topP: 0.95,
       maxNewTokens: 48,
       multiline: 'auto',
+      decoder: 'auto',
       enable: true,
       useSuffix: false,
       engine: { kind: 'local' },
     });
+  });
+
+  it('passes the decoder on under its own name', () => {
+    assert.equal(toServerSettings({ ...DEFAULTS, decoder: 'onnx' }, '/work').decoder, 'onnx');
   });
 
   it('passes the engine setting on', () => {
@@ -132,9 +170,33 @@ describe('pythonCommand', () => {
   });
 });
 
-describe('needsRestart', () => {
-  it('restarts only for a new interpreter', () => {
-    assert.equal(needsRestart(DEFAULTS, { ...DEFAULTS, temperature: 1, enable: false }), false);
-    assert.equal(needsRestart(DEFAULTS, { ...DEFAULTS, pythonPath: '/usr/bin/python3' }), true);
+describe('pythonExtras', () => {
+  it('asks for the onnx extra for the onnx decoder only', () => {
+    assert.deepEqual(pythonExtras({ ...DEFAULTS, decoder: 'onnx' }), ['onnx']);
+    for (const decoder of ['auto', 'lean', 'huggingface'] as const) {
+      assert.deepEqual(pythonExtras({ ...DEFAULTS, decoder }), []);
+    }
+  });
+});
+
+describe('restartReason', () => {
+  it('restarts for a new interpreter, not for the other settings', () => {
+    assert.equal(
+      restartReason(DEFAULTS, { ...DEFAULTS, temperature: 1, enable: false, decoder: 'lean' }),
+      undefined,
+    );
+    assert.equal(
+      restartReason(DEFAULTS, { ...DEFAULTS, pythonPath: '/usr/bin/python3' }),
+      'nanopilot.pythonPath changed',
+    );
+  });
+
+  it('restarts for the onnx decoder in the managed environment, which may need onnxruntime', () => {
+    const onnx = { ...DEFAULTS, decoder: 'onnx' } as const;
+    assert.match(restartReason(DEFAULTS, onnx) ?? '', /nanopilot\[onnx\]/);
+    // Back from onnx, or onnx with an interpreter of the user's: the server reloads by itself.
+    assert.equal(restartReason(onnx, DEFAULTS), undefined);
+    const own = { ...DEFAULTS, pythonPath: '/usr/bin/python3' };
+    assert.equal(restartReason(own, { ...own, decoder: 'onnx' }), undefined);
   });
 });

@@ -104,3 +104,14 @@ def test_evaluate_scores_models_through_the_engine(
 def test_split_without_cases_is_one_line(tmp_path, memorised_data, tiny_model_dir):
     with pytest.raises(UserError, match="test split has no function bodies"):
         main(["--model", str(tiny_model_dir), "--data", str(memorised_data)])
+
+
+def test_the_onnx_decoder_and_a_group_filter(tmp_path, memorised_data, tiny_model_dir):
+    out = tmp_path / "evaluation.json"
+    main(["--model", str(tiny_model_dir), "--data", str(memorised_data), "--split", "train",
+          "--decoder", "onnx", "--kinds", "statement", "--json", str(out)])  # fmt: skip
+    _, int8 = json.loads(out.read_text())["results"]
+    assert int8["decoder"] == "onnx" and int8["statement"]["exact_match"] >= 60
+    with pytest.raises(UserError, match="none of elsewhere is in the train split; it has: "):
+        main(["--model", str(tiny_model_dir), "--data", str(memorised_data), "--split", "train",
+              "--groups", "elsewhere"])  # fmt: skip

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from server.decoders import DECODERS
 from server.engine import CompletionEngine, GenerationSettings
 from server.errors import UserError
 from server.saved_model import load_saved_model
@@ -50,7 +51,7 @@ def completion_scores(
     model_dir: Path, cases: dict[str, list[LineCase]], args: argparse.Namespace
 ) -> dict:
     """Scores of the engine's greedy first lines for each cursor kind."""
-    engine = CompletionEngine.load(model_dir, device=args.device)
+    engine = CompletionEngine.load(model_dir, device=args.device, decoder=args.decoder)
     settings = GenerationSettings(
         temperature=0.0,
         top_p=1.0,
@@ -59,7 +60,8 @@ def completion_scores(
         use_suffix=engine.is_fim and args.use_suffix,
         comments_at_line_start=args.comments,
     )
-    result: dict = {"fim_prompt": settings.use_suffix, "comments": args.comments}
+    result: dict = {"fim_prompt": settings.use_suffix, "comments": args.comments,
+                    "decoder": engine.decoder}  # fmt: skip
     for kind, kind_cases in cases.items():
         started = time.perf_counter()
         predictions = [
@@ -160,7 +162,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also cut cases from held-out standard-library modules (the shipped model's first "
         "stage trained on the whole standard library, so by default they are left out)",
     )
+    parser.add_argument(
+        "--groups",
+        nargs="+",
+        help="only these held-out groups (packages), e.g. matplotlib requests: the set the model "
+        "card measured, whatever else is installed (default: every held-out group)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    parser.add_argument(
+        "--decoder",
+        default="auto",
+        choices=DECODERS,
+        help="what runs the model, as the server's setting (server/decoders.py)",
+    )
     parser.add_argument("--json", type=Path, default=Path("runs/evaluation.json"))
     return parser.parse_args(argv)
 
@@ -170,7 +184,16 @@ def editor_cases(
 ) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
     """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
     corpus = load_corpus(args.data, CorpusOptions(unit="file"))
-    held_out = [f for f in corpus.files[args.split] if args.all_groups or not is_stdlib(f.group)]
+    held_out = [
+        f
+        for f in corpus.files[args.split]
+        if (args.all_groups or not is_stdlib(f.group))
+        and (args.groups is None or f.group in args.groups)
+    ]
+    if args.groups and not held_out:
+        available = sorted({f.group for f in corpus.files[args.split]})
+        raise UserError(f"none of {', '.join(args.groups)} is in the {args.split} split; it has: "
+                        f"{', '.join(available)}")  # fmt: skip
     sources = [file.text for file in held_out]
     cases = {kind: build_cases(sources, args.cases, kind, args.seed) for kind in args.kinds}
     if not all(cases.values()):

@@ -405,6 +405,8 @@ def main(argv: list[str] | None = None) -> None:
     name = "distilgpt2-shaped" if args.distilgpt2_shaped else args.model.name
     if args.use_suffix:
         name += "-suffix"
+    if args.threads > 1:
+        name += f"-{args.threads}threads"
     text = args.file.read_text(encoding="utf-8")
     start, end = typing_region(text, args.requests, args.start)
 
@@ -470,7 +472,8 @@ def main(argv: list[str] | None = None) -> None:
     save_line_plot(
         plot,
         {path: (indices, values) for path, values in typing.items()},
-        title=f"Completion latency while typing ({name}, {args.threads} thread)",
+        title=f"Completion latency while typing ({name}, {args.threads} thread"
+        f"{'s' if args.threads > 1 else ''})",
         xlabel="request during the typing session",
         ylabel="latency (ms)",
     )

@@ -56,6 +56,7 @@ def completion_scores(
         temperature=0.0,
         top_p=1.0,
         max_new_tokens=args.max_new_tokens,
+        context_tokens=args.context_tokens,
         multiline="never",
         use_suffix=engine.is_fim and args.use_suffix,
         comments_at_line_start=args.comments,
@@ -151,6 +152,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed that picks the cases")
     parser.add_argument("--max_new_tokens", type=int, default=48)
+    parser.add_argument(
+        "--context_tokens", type=int, help="prompt budget, as the server's contextTokens setting"
+    )
     parser.add_argument("--perplexity_files", type=int, default=100, help="files scored for ppl")
     parser.add_argument("--use_suffix", action="store_true", help="FIM prompt with the suffix")
     parser.add_argument(

@@ -1,9 +1,9 @@
-"""An int8 GPT-2 decoder on ONNX Runtime: the optional fast path (NANOPILOT_DECODER=onnx).
+"""An int8 GPT-2 decoder on ONNX Runtime: the optional fast path (the `decoder` setting: onnx).
 
 Why: on a CPU a token's cost is the weights' trip through memory. The 4 x 256 default model is
 22 MB in float32, more than this kind of machine keeps in cache, so each token waits on DRAM
-(lean_gpt2.py: ~4.5 ms a token). Stored as int8 the matrices are a quarter of that, stay in
-cache, and ONNX Runtime's int8 kernels use the CPU's integer dot products.
+(lean_gpt2.py: ~4 ms a token). Stored as int8 the matrices are a quarter of that and stay in
+cache (~1.2 ms a token, docs/benchmarks.md).
 
 How: the lean model's forward pass (the same weights) is exported once with `torch.onnx` as one
 step, "these new tokens at this position, given the cache", quantised to int8 matrices
@@ -13,9 +13,9 @@ in place (one input per layer and kind, never concatenated or copied) and to whi
 tokens' keys and values are written after each run. Cropping is a shorter length, as in
 lean_gpt2.py. Past positions beyond the current length are masked, so stale values never count.
 
-`OnnxKVCache` has the decoders' interface (reset, prefill, step, extend, crop, ids). Its tokens
-are close to the float32 ones, not identical: the quality table in docs/benchmarks.md compares
-them. Needs `pip install "nanopilot[onnx]"` (onnxruntime; onnx and onnxscript to export).
+`OnnxKVCache` is one of the decoders (decoders.py). Its tokens are close to the float32 ones,
+not identical: the quality table in docs/benchmarks.md compares them. Needs `pip install
+"nanopilot[onnx]"` (onnxruntime; onnx and onnxscript to export).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from server.lean_gpt2 import LeanGPT2
 
 EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph changes
 # Longer runs (prompts at a fresh spot) go through lean_gpt2's float32 forward: for a 480-token
-# prompt its flash attention beats this graph's (80 vs 100 ms), which attends to the whole
-# buffer. Keystrokes and generated tokens take the int8 step.
+# prompt its flash attention beats this graph, which attends to the whole buffer (measured: 88
+# vs 100 ms on 1 thread, 48 vs 61 on 2). Keystrokes and generated tokens take the int8 step.
 LEAN_PROMPT_TOKENS = 32
 INSTALL_HINT = 'the onnx decoder needs ONNX Runtime: pip install "nanopilot[onnx]"'
 
@@ -106,14 +106,15 @@ def export_int8(lean: LeanGPT2, target: Path) -> None:
     """Export the step to ONNX and quantise its matrices to int8, written atomically.
 
     `quantize_dynamic`: int8 weights (one scale per matrix) and int8 activations (one scale per
-    call), so the products run on the CPU's integer dot-product instructions. Measured on the
-    shipped model against weight-only 8-bit blocks (MatMulNBits): 0.74 vs 1.50 ms a token."""
+    call). Measured on the shipped model, same run: 1.00 ms a token, against 1.57 for weight-only
+    8-bit blocks (MatMulNBits) and 3.34 for the float32 graph. Written under names of this
+    process's own, then renamed: two servers exporting at once do not mix their files."""
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as err:
         raise UserError(INSTALL_HINT) from err
     target.parent.mkdir(parents=True, exist_ok=True)
-    float_path = target.with_suffix(".float32.onnx")
+    float_path = target.with_suffix(f".{os.getpid()}.float32.onnx")
     cache_shape = (lean.n_head, lean.context, lean.head_dim)
     example = (torch.tensor([1, 2]), torch.tensor(3))
     cache = [torch.zeros(cache_shape) for _ in range(2 * len(lean.blocks))]
@@ -135,7 +136,7 @@ def export_int8(lean: LeanGPT2, target: Path) -> None:
             )
     except ImportError as err:  # onnx or onnxscript missing
         raise UserError(f"{INSTALL_HINT} ({err})") from err
-    partial = target.with_suffix(".partial.onnx")
+    partial = target.with_suffix(f".{os.getpid()}.partial.onnx")
     logging.disable(logging.WARNING)  # its advice to pre-process is for image models
     try:
         quantize_dynamic(float_path, partial, weight_type=QuantType.QInt8)
@@ -150,25 +151,27 @@ class OnnxKVCache:
 
     name = "onnx"
 
-    def __init__(self, model: torch.nn.Module, threads: int | None = None) -> None:
+    def __init__(self, model: torch.nn.Module) -> None:
         try:
             import onnxruntime
         except ImportError as err:
             raise UserError(INSTALL_HINT) from err
         self._lean = LeanGPT2(model)
-        path = cache_dir() / f"gpt2-{weights_key(model)}-int8.onnx"
-        if not path.is_file():
-            export_int8(self._lean, path)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.intra_op_num_threads = torch.get_num_threads()  # the server's --threads
         options.inter_op_num_threads = 1
         # Idle worker threads would spin after each step and take the core from the float32
         # prompt pass (measured: a 480-token prompt on 2 threads, 103 ms spinning vs 48 ms).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # warnings about unused initialisers are not the user's
-        self._session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        path = cache_dir() / f"gpt2-{weights_key(model)}-int8.onnx"
+        if not path.is_file():
+            export_int8(self._lean, path)
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), options)
+        except Exception:  # a damaged file in the cache (a full disk, a crash): export again
+            export_int8(self._lean, path)
+            self._session = onnxruntime.InferenceSession(str(path), options)
         self.context = self._lean.context
         # The lean model's buffer, [layer, key/value, head, position, dim], seen from numpy:
         # both paths write the same memory, and each [layer, kind] slice is contiguous.

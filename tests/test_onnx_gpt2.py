@@ -5,6 +5,7 @@ The engine's own tests run on it too (test_engine.py's `decoder` fixture)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -56,15 +57,26 @@ def test_a_long_prompt_runs_the_float32_pass_into_the_same_cache(tiny_model, onn
     assert_near(onnx_cache.step(42), lean.step(42))  # the int8 step reads what lean wrote
 
 
+def export_of(model) -> Path:
+    return onnx_gpt2.cache_dir() / f"gpt2-{onnx_gpt2.weights_key(model)}-int8.onnx"
+
+
 def test_the_export_is_made_once_per_model_and_kept(tiny_model, onnx_cache, monkeypatch):
-    exports = list(onnx_gpt2.cache_dir().glob("gpt2-*-int8.onnx"))
-    assert exports, "the first load writes the export to the cache directory"
+    assert export_of(tiny_model).is_file(), "the first load writes the export to the cache"
 
     def no_export(*args):
         raise AssertionError("exported again")
 
     monkeypatch.setattr(onnx_gpt2, "export_int8", no_export)
     OnnxKVCache(tiny_model)  # the same weights: the kept file is used
+
+
+def test_a_damaged_export_in_the_cache_is_made_again(tiny_model, onnx_cache):
+    export = export_of(tiny_model)
+    export.write_bytes(b"not an onnx model")
+    cache = OnnxKVCache(tiny_model)
+    assert_near(cache.prefill([5, 6, 7])[0], LeanKVCache(tiny_model).prefill([5, 6, 7])[0])
+    assert export.stat().st_size > 1000
 
 
 def test_a_prompt_past_the_context_is_refused(tiny_model, onnx_cache):

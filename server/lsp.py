@@ -88,8 +88,8 @@ class NanopilotServer(LanguageServer):
         if self.settings != before:
             self.log(f"settings: {dataclasses.asdict(self.settings)}")
             self.service.clear()
-        local = ("model", "device", "decoder", "engine")
-        changed_model = any(getattr(self.settings, k) != getattr(before, k) for k in local)
+        what_loads = ("model", "device", "decoder", "engine")
+        changed_model = any(getattr(self.settings, k) != getattr(before, k) for k in what_loads)
         if reload and changed_model:
             self.start_loading()
 

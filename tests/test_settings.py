@@ -32,6 +32,15 @@ def test_bad_setting_keeps_the_old_value_and_applies_the_rest():
     assert "nanopilot.temperature" in problems[0] and "keeping 0.3" in problems[0]
 
 
+def test_the_decoder_setting_is_one_of_the_decoders():
+    chosen, problems = apply_settings(ServerSettings(), {"decoder": "onnx"})
+    assert chosen.decoder == "onnx" and problems == []
+    kept, problems = apply_settings(chosen, {"decoder": "fast"})
+    assert kept.decoder == "onnx"
+    assert problems == ["nanopilot.decoder = 'fast' must be one of auto, lean, onnx, huggingface; "
+                        "keeping 'onnx'"]  # fmt: skip
+
+
 def test_multiline_modes():
     blank_line = EditContext("def f():\n    ", "\n")
     opener = EditContext("def f():", "\n")

@@ -5,7 +5,7 @@ stretch is typed character by character (`didChange` per keystroke; Enter insert
 break and its indentation at once, as an editor's auto-indent does). After each pause (a space,
 `.`, `(`, `,`, `:`, `[`, `=`, a new line) an inline completion request goes out, as an editor's
 debounce would send it. Then jumps to fresh spots: standard-library files opened as new
-documents, a request at a statement start deep in each (the prompt fills the model's window,
+documents, a request at a statement start deep in each (the prompt fills its budget,
 nothing cached, a block allowed). Measured: round-trip latency over LSP (stdio, `python -m
 server`) with all of the server's machinery (key/value cache reuse, typing-through, LRU), once
 per decoder (the `decoder` setting): lean float32 (the default), int8 on ONNX Runtime (when

@@ -46,7 +46,9 @@ class GenerationSettings:
     # block on an empty line or after a block opener. The engine decides once per request
     # (EditContext.for_request).
     multiline: str = "never"
-    context_tokens: int | None = None  # prompt budget; None: as much as the model's window allows
+    # Prompt budget in tokens; None: the engine's own (engine.py LOCAL_CONTEXT_TOKENS for the
+    # local model, 1024 for remote engines). Always capped by the model's window.
+    context_tokens: int | None = None
     # Give a FIM model the code after the cursor. Post-processing always sees it either way.
     use_suffix: bool = True
     # At the start of a line (nothing but indentation before the cursor), may the suggestion be

@@ -31,7 +31,7 @@ class ServerSettings:
     enable: bool = True
     device: str = "auto"
     decoder: str = "auto"  # decoders.py: auto (lean float32), onnx (int8, faster), huggingface
-    context_tokens: int = 1024
+    context_tokens: int | None = None  # None: the engine's default (local 256, remote 1024)
     # Off by default: the shipped model completes lines better from the prefix alone (edit
     # similarity at a statement start 29.7 vs 19.2 with the FIM prompt, models/default/README.md),
     # and without the suffix each keystroke re-runs fewer tokens.

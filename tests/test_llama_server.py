@@ -40,7 +40,9 @@ MARKERS = [
     "class Item:\n    name: ",
 ]
 PREFIXES = [SOURCE[: SOURCE.index(marker) + len(marker)] for marker in MARKERS]
-GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=False)
+# A prompt budget that both engines' prompts fit whole (the longest prefix is 308 tokens).
+GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=False,
+                            context_tokens=400)  # fmt: skip
 LOOPING_PREFIX = "def main():\n    # The list of the"  # the shipped model repeats " list of the"
 
 

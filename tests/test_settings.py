@@ -53,7 +53,7 @@ def test_multiline_modes():
     assert not wants_multiline("always", mid_line)
     assert not wants_multiline("never", blank_line)
     settings = ServerSettings(temperature=0.0).generation
-    assert settings == GenerationSettings(0.0, 0.95, 48, "auto", 1024, use_suffix=False)
+    assert settings == GenerationSettings(0.0, 0.95, 48, "auto", None, use_suffix=False)
     assert EditContext.for_request("def f():", "", settings.multiline).multiline is True
 
 

@@ -153,7 +153,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed that picks the cases")
     parser.add_argument("--max_new_tokens", type=int, default=48)
     parser.add_argument(
-        "--context_tokens", type=int, help="prompt budget, as the server's contextTokens setting"
+        "--context_tokens",
+        type=int,
+        help="prompt budget, as the server's contextTokens setting (default: the server's, 256)",
     )
     parser.add_argument("--perplexity_files", type=int, default=100, help="files scored for ppl")
     parser.add_argument("--use_suffix", action="store_true", help="FIM prompt with the suffix")

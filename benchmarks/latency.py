@@ -43,6 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
+from server.devices import DEFAULT_THREADS  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
 from server.generation import stop_rule  # noqa: E402
@@ -370,7 +371,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh-spots", type=int, default=30, help="statement starts in newly opened files"
     )
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for both paths")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="CPU threads for every path (default: the server's, %(default)s)",
+    )
     parser.add_argument(
         "--max-new-tokens",
         type=int,

@@ -17,7 +17,7 @@ from pathlib import Path
 from nanopilot_examples import INVENTORY
 from nanopilot_models import DEFAULT_MODEL
 from server.decoders import DECODERS
-from server.devices import DEVICE_CHOICES
+from server.devices import DEFAULT_THREADS, DEVICE_CHOICES
 from server.errors import UserError, run_cli
 from server.postprocess.context import line_prefix
 
@@ -73,7 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--decoder", choices=DECODERS, default="auto", help="see docs/server.md")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     parser.add_argument("--multiline", choices=("auto", "always", "never"), default="auto")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default: 1)")
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="CPU threads (default: %(default)s)"
+    )
     return parser.parse_args(argv)
 
 

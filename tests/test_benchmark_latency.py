@@ -28,7 +28,7 @@ def test_typing_region_holds_the_requested_pauses():
 
 def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
     latency.main(["--model", str(tiny_model_dir), "--requests", "5", "--fresh-spots", "3",
-                  "--out", str(tmp_path)])  # fmt: skip
+                  "--threads", "1", "--out", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert "naive: model.generate" in out and "server faster" in out
     assert f"{latency.SERVED_ONNX}: " in out  # its ratio to naive

@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+import torch
 
 from server.errors import UserError
-
-if TYPE_CHECKING:  # torch is imported when a decoder is made: `--help` stays instant
-    import torch
+from server.kv_cache import PrefixKVCache
+from server.lean_gpt2 import LeanKVCache, supports
 
 DECODER_VARIABLE = "NANOPILOT_DECODER"
 DECODERS = ("auto", "lean", "onnx", "huggingface")
@@ -41,9 +42,6 @@ class Decoder(Protocol):
 
 def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "auto") -> Decoder:
     """The decoder `choice` names for this model; a UserError when it cannot run it."""
-    from server.kv_cache import PrefixKVCache
-    from server.lean_gpt2 import LeanKVCache, supports
-
     if choice == "auto":
         choice = os.environ.get(DECODER_VARIABLE, "auto")
         if choice not in DECODERS:

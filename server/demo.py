@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"loading {args.model} ...", file=sys.stderr)
     engine = CompletionEngine.load(args.model, device=args.device, decoder=args.decoder)
     kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
-    print(f"model {args.model} ({kind}) on {engine.device}\n")
+    print(f"model {args.model} ({kind}) on {engine.device}, {engine.decoder} decoder\n")
     engine.complete(spots[0].prefix, spots[0].suffix, settings.generation)
     for spot in spots:
         result = engine.complete_detailed(spot.prefix, spot.suffix, settings.generation)

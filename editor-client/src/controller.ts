@@ -87,7 +87,7 @@ export class ServerController {
     statusBar.setEnabled(this.settings.enable);
     this.environment = new ManagedEnvironment(storageDir, extensionPath, log, {
       progress: (message) => statusBar.setState({ kind: 'setting-up', message }),
-      failed: (message) => this.setupFailed(message),
+      failed: (message, kind) => this.setupFailed(message, kind),
     });
   }
 
@@ -265,12 +265,16 @@ export class ServerController {
     }
   }
 
-  private setupFailed(message: string): void {
+  /**
+   * Retry after a failed upgrade restarts, which tries the upgrade again; a new set-up would
+   * first remove the environment the failed upgrade kept.
+   */
+  private setupFailed(message: string, kind: 'create' | 'upgrade'): void {
     this.log.error(message);
     this.statusBar.setState({ kind: 'error', message });
     void vscode.window.showErrorMessage(message, RETRY, SHOW_LOG).then((choice) => {
       if (choice === RETRY) {
-        void this.setUp();
+        void (kind === 'upgrade' ? this.restart() : this.setUp());
       } else if (choice === SHOW_LOG) {
         this.showLog();
       }

@@ -1,7 +1,8 @@
 /**
  * Runs the install steps of managedEnv.ts: every output line to the log, a short progress message
  * for the notification, and on failure the step and pip's own last words. A failed set-up removes
- * the environment folder, so that the next attempt starts clean instead of from a broken venv.
+ * the environment folder, so that the next attempt starts clean instead of from a broken venv; a
+ * failed upgrade keeps the environment that worked before it.
  */
 
 import { spawn } from 'node:child_process';
@@ -80,7 +81,7 @@ function runStep(step: InstallStep, reporter: InstallReporter): Promise<void> {
 /**
  * Runs `steps` into `layout`, then records `wheel` and the `extras` the steps installed in the
  * marker. A folder left by an earlier, interrupted set-up is removed first when creating; on
- * failure the folder is removed too.
+ * failure see afterFailure.
  */
 export async function installEnvironment(
   kind: 'create' | 'upgrade',
@@ -99,8 +100,31 @@ export async function installEnvironment(
     }
     writeMarker(layout, wheel, extras);
   } catch (error) {
-    reporter.log(`removing the unfinished environment ${layout.dir}`);
-    rmSync(layout.dir, { recursive: true, force: true });
+    afterFailure(kind, layout, error, reporter);
     throw error;
   }
+}
+
+/**
+ * A set-up that did not finish leaves nothing worth keeping: its folder is removed. An upgrade
+ * failed on an environment that worked, usually at pip's resolution, before anything changed (no
+ * onnxruntime for this platform): it is kept, and the marker is left as it was, so the
+ * environment stays outdated and the next start tries the upgrade again.
+ */
+function afterFailure(
+  kind: 'create' | 'upgrade',
+  layout: EnvLayout,
+  error: unknown,
+  reporter: InstallReporter,
+): void {
+  if (kind === 'create') {
+    reporter.log(`removing the unfinished environment ${layout.dir}`);
+    rmSync(layout.dir, { recursive: true, force: true });
+    return;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  reporter.log(
+    `upgrade failed: keeping the environment at ${layout.dir}; it worked before the upgrade, ` +
+      `and the next start tries again (${reason})`,
+  );
 }

@@ -5,23 +5,29 @@
  * (pythonFinder, managedEnv, bundledWheel); this one runs them under VS Code's progress UI.
  */
 
-import { existsSync } from 'node:fs';
-
 import * as vscode from 'vscode';
 
 import { findBundledWheel } from './bundledWheel';
 import { installEnvironment, SetupError } from './envInstaller';
-import { type EnvLayout, envLayout, envState, installSteps, readMarker } from './managedEnv';
+import {
+  type EnvLayout,
+  envLayout,
+  installSteps,
+  type Prepared,
+  prepareEnvironment,
+} from './managedEnv';
 import { describeCommand, findPython, MIN_PYTHON, type PythonCommand } from './pythonFinder';
 
-/** The managed interpreter when it is ready; `missing`: the user has to accept a set-up first. */
-export type Prepared = { kind: 'ready'; python: string } | { kind: 'missing' } | { kind: 'failed' };
+export type { Prepared };
 
 export interface EnvironmentEvents {
   /** What the set-up is doing now (also shown in the progress notification). */
   progress(message: string): void;
-  /** The set-up or upgrade failed: one line saying what failed and why. */
-  failed(message: string): void;
+  /**
+   * The set-up or upgrade failed: one line saying what failed and why. `kind` says what a retry
+   * is: a new set-up, or a start that tries the upgrade again on the environment that was kept.
+   */
+  failed(message: string, kind: 'create' | 'upgrade'): void;
 }
 
 export class ManagedEnvironment {
@@ -38,28 +44,18 @@ export class ManagedEnvironment {
 
   /**
    * The interpreter to start, upgrading the environment first when the bundled wheel changed or
-   * it lacks one of `extras` (settings.ts pythonExtras: `onnx` for the onnx decoder).
+   * it lacks one of `extras` (settings.ts pythonExtras: `onnx` for the onnx decoder). A failed
+   * upgrade is shown once, and the environment it kept is started as it is.
    */
   async prepare(extras: readonly string[]): Promise<Prepared> {
     const wheel = this.bundledWheel();
     if (!wheel) {
       return { kind: 'failed' };
     }
-    // An interpreter removed behind our back makes the environment missing, whatever the marker.
-    const marker = existsSync(this.layout.python) ? readMarker(this.layout) : undefined;
-    switch (envState(marker, wheel, extras)) {
-      case 'current':
-        return { kind: 'ready', python: this.layout.python };
-      case 'missing':
-        return { kind: 'missing' };
-      case 'outdated':
-        this.log.info(
-          marker?.sha256 !== wheel.sha256
-            ? `the extension brought a new nanopilot (${wheel.path}): upgrading`
-            : `the settings need nanopilot[${extras.join(',')}]: upgrading`,
-        );
-        return (await this.install('upgrade', extras)) ? this.prepare(extras) : { kind: 'failed' };
-    }
+    return prepareEnvironment(this.layout, wheel, extras, (why) => {
+      this.log.info(`${why}: upgrading`);
+      return this.install('upgrade', extras);
+    });
   }
 
   /** Creates the environment from scratch with a Python found on the machine, with `extras`. */
@@ -114,18 +110,27 @@ export class ManagedEnvironment {
           }),
       );
     } catch (error) {
-      this.failed(
-        error instanceof SetupError
-          ? `${error.step} failed (${error.detail}); the unfinished environment was removed`
-          : String(error),
-      );
+      this.failed(failureReason(kind, error), kind);
       return false;
     }
     this.log.info(`the Python environment is ready: ${this.layout.python}`);
     return true;
   }
 
-  private failed(reason: string): void {
-    this.events.failed(`nanopilot: setting up Python: ${reason}.`);
+  private failed(reason: string, kind: 'create' | 'upgrade' = 'create'): void {
+    const what = kind === 'create' ? 'setting up Python' : 'upgrading the Python environment';
+    this.events.failed(`nanopilot: ${what}: ${reason}.`, kind);
   }
+}
+
+/** The failed step and pip's words, and what became of the environment (envInstaller). */
+function failureReason(kind: 'create' | 'upgrade', error: unknown): string {
+  if (!(error instanceof SetupError)) {
+    return String(error);
+  }
+  const outcome =
+    kind === 'create'
+      ? 'the unfinished environment was removed'
+      : 'the environment was kept as it was, and the next start tries the upgrade again';
+  return `${error.step} failed (${error.detail}); ${outcome}`;
 }

@@ -7,7 +7,7 @@
  * without it is a half-made environment (an interrupted set-up) and counts as missing.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import type { BundledWheel } from './bundledWheel';
@@ -35,6 +35,9 @@ export interface EnvMarker {
  * extra the environment lacks: upgrade it.
  */
 export type EnvState = 'missing' | 'current' | 'outdated';
+
+/** The managed interpreter when it is ready; `missing`: the user has to accept a set-up first. */
+export type Prepared = { kind: 'ready'; python: string } | { kind: 'missing' } | { kind: 'failed' };
 
 export interface InstallStep {
   title: string;
@@ -98,6 +101,35 @@ export function writeMarker(
   extras: readonly string[] = [],
 ): void {
   writeFileSync(layout.marker, JSON.stringify(markerFor(wheel, extras), null, 2));
+}
+
+/**
+ * The interpreter to start from the environment in `layout`, calling `upgrade` (with why) once
+ * when it is outdated. Ready after the upgrade whether it succeeded or not: a failed upgrade
+ * keeps the environment that worked (envInstaller), and the server started with it says what it
+ * lacks. It is not retried here: the marker still says outdated, so the next start tries again.
+ */
+export async function prepareEnvironment(
+  layout: EnvLayout,
+  wheel: BundledWheel,
+  extras: readonly string[],
+  upgrade: (why: string) => Promise<boolean>,
+): Promise<Prepared> {
+  // An interpreter removed behind our back makes the environment missing, whatever the marker.
+  const marker = existsSync(layout.python) ? readMarker(layout) : undefined;
+  switch (envState(marker, wheel, extras)) {
+    case 'current':
+      return { kind: 'ready', python: layout.python };
+    case 'missing':
+      return { kind: 'missing' };
+    case 'outdated':
+      await upgrade(
+        marker?.sha256 !== wheel.sha256
+          ? `the extension brought a new nanopilot (${wheel.path})`
+          : `the settings need nanopilot[${[...extras].sort().join(',')}]`,
+      );
+      return { kind: 'ready', python: layout.python };
+  }
 }
 
 /** What pip installs for the wheel: `/path/nanopilot-X.whl[onnx]` brings the extra's packages. */

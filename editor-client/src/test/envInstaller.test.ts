@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { installEnvironment, pipProgress, SetupError } from '../envInstaller';
-import { envLayout, type InstallStep, readMarker } from '../managedEnv';
+import { envLayout, type InstallStep, readMarker, writeMarker } from '../managedEnv';
 
 const wheel = { path: '/ext/nanopilot-0.1.0-py3-none-any.whl', sha256: 'abc' };
 
@@ -73,6 +73,51 @@ describe('installEnvironment', () => {
     );
     assert.equal(existsSync(layout.dir), false);
     assert.ok(!progress.includes('never run'));
+  });
+
+  it('keeps the environment and its marker when an upgrade fails', async () => {
+    const layout = envLayout(mkdtempSync(path.join(os.tmpdir(), 'nanopilot-storage-')));
+    mkdirSync(layout.dir);
+    writeMarker(layout, wheel);
+    const before = readFileSync(layout.marker, 'utf8');
+    const steps = [
+      node('installing torch (CPU)', 'process.exit(0)'),
+      node(
+        'installing nanopilot[onnx] and its dependencies',
+        "console.error('ERROR: No matching distribution found for onnxruntime'); process.exit(1)",
+      ),
+    ];
+    const newWheel = { path: '/ext/nanopilot-0.2.0-py3-none-any.whl', sha256: 'def' };
+    const { log, reporter } = recorder();
+    await assert.rejects(
+      installEnvironment('upgrade', steps, layout, newWheel, ['onnx'], reporter),
+      /installing nanopilot\[onnx\] and its dependencies failed: ERROR: No matching distribution/,
+    );
+    assert.ok(existsSync(layout.dir));
+    assert.equal(readFileSync(layout.marker, 'utf8'), before);
+    assert.ok(
+      log.some((line) =>
+        line.startsWith(`upgrade failed: keeping the environment at ${layout.dir}; `),
+      ),
+    );
+    assert.ok(!log.some((line) => line.startsWith('removing')));
+  });
+
+  it('removes the folder of a failed set-up even when a marker was written before', async () => {
+    const layout = envLayout(mkdtempSync(path.join(os.tmpdir(), 'nanopilot-storage-')));
+    const steps = [
+      node(
+        'creating',
+        `require('fs').mkdirSync(${JSON.stringify(layout.dir)}); ` +
+          `require('fs').writeFileSync(${JSON.stringify(layout.marker)}, '{}')`,
+      ),
+      node('installing torch (CPU)', 'process.exit(1)'),
+    ];
+    await assert.rejects(
+      installEnvironment('create', steps, layout, wheel, [], recorder().reporter),
+      /installing torch \(CPU\) failed: exit status 1/,
+    );
+    assert.equal(existsSync(layout.dir), false);
   });
 
   it('reports a command that cannot start', async () => {

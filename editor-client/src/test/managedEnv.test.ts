@@ -8,6 +8,7 @@ import {
   envLayout,
   envState,
   installSteps,
+  prepareEnvironment,
   readMarker,
   TORCH_REQUIREMENT,
   wheelRequirement,
@@ -132,5 +133,64 @@ describe('wheelRequirement', () => {
     assert.equal(wheelRequirement(wheel.path), wheel.path);
     assert.equal(wheelRequirement(wheel.path, ['onnx']), `${wheel.path}[onnx]`);
     assert.equal(wheelRequirement('/w/n.whl', ['onnx', 'extra']), '/w/n.whl[extra,onnx]');
+  });
+});
+
+describe('prepareEnvironment', () => {
+  /** An environment with an interpreter file and a marker for `wheel` without extras. */
+  function installed() {
+    const layout = freshLayout();
+    mkdirSync(path.dirname(layout.python), { recursive: true });
+    writeFileSync(layout.python, '');
+    writeMarker(layout, wheel);
+    return layout;
+  }
+
+  /** An upgrade that records why it was asked for and succeeds or fails as told. */
+  function upgrader(ok: boolean) {
+    const calls: string[] = [];
+    return {
+      calls,
+      upgrade: (why: string) => {
+        calls.push(why);
+        return Promise.resolve(ok);
+      },
+    };
+  }
+
+  it('is ready without an upgrade when current, missing without an interpreter', async () => {
+    const layout = installed();
+    const { calls, upgrade } = upgrader(true);
+    assert.deepEqual(await prepareEnvironment(layout, wheel, [], upgrade), {
+      kind: 'ready',
+      python: layout.python,
+    });
+    assert.deepEqual(await prepareEnvironment(freshLayout(), wheel, [], upgrade), {
+      kind: 'missing',
+    });
+    assert.deepEqual(calls, []);
+  });
+
+  it('upgrades for a missing extra or a new wheel, saying which', async () => {
+    const layout = installed();
+    const { calls, upgrade } = upgrader(true);
+    await prepareEnvironment(layout, wheel, ['onnx'], upgrade);
+    await prepareEnvironment(layout, { path: '/ext/new.whl', sha256: 'def' }, [], upgrade);
+    assert.deepEqual(calls, [
+      'the settings need nanopilot[onnx]',
+      'the extension brought a new nanopilot (/ext/new.whl)',
+    ]);
+  });
+
+  it('after a failed upgrade, is ready with the kept environment and does not retry', async () => {
+    const layout = installed();
+    const { calls, upgrade } = upgrader(false);
+    assert.deepEqual(await prepareEnvironment(layout, wheel, ['onnx'], upgrade), {
+      kind: 'ready',
+      python: layout.python,
+    });
+    assert.equal(calls.length, 1);
+    // Still outdated: the next start tries the upgrade again.
+    assert.equal(envState(readMarker(layout), wheel, ['onnx']), 'outdated');
   });
 });

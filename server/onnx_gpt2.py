@@ -31,8 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from server.errors import UserError
-from server.kv_cache import common_prefix_length
-from server.lean_gpt2 import LeanGPT2
+from server.lean_gpt2 import LeanGPT2, LeanKVCache
 
 EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph changes
 # Longer runs (prompts at a fresh spot) go through lean_gpt2's float32 forward: for a 480-token
@@ -146,8 +145,9 @@ def export_int8(lean: LeanGPT2, target: Path) -> None:
     float_path.unlink()
 
 
-class OnnxKVCache:
-    """The decoders' interface over the exported int8 step (prompts over 32 tokens: lean's)."""
+class OnnxKVCache(LeanKVCache):
+    """A `LeanKVCache` whose short runs (keystrokes, generated tokens) take the exported int8
+    step; prompts over LEAN_PROMPT_TOKENS take lean's float32 pass into the same buffer."""
 
     name = "onnx"
 
@@ -156,7 +156,7 @@ class OnnxKVCache:
             import onnxruntime
         except ImportError as err:
             raise UserError(INSTALL_HINT) from err
-        self._lean = LeanGPT2(model)
+        super().__init__(model)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # the server's --threads
         options.inter_op_num_threads = 1
@@ -172,7 +172,6 @@ class OnnxKVCache:
         except Exception:  # a damaged file in the cache (a full disk, a crash): export again
             export_int8(self._lean, path)
             self._session = onnxruntime.InferenceSession(str(path), options)
-        self.context = self._lean.context
         # The lean model's buffer, [layer, key/value, head, position, dim], seen from numpy:
         # both paths write the same memory, and each [layer, kind] slice is contiguous.
         self._kv = self._lean.kv.numpy()
@@ -181,30 +180,13 @@ class OnnxKVCache:
             for layer in range(len(self._lean.blocks))
             for index, kind in enumerate("kv")
         }
-        self.ids: list[int] = []
-
-    def reset(self) -> None:
-        self.ids = []
-
-    def prefill(self, prompt: list[int]) -> tuple[torch.Tensor, int]:
-        """Run the prompt, reusing what is cached. Returns the next-token logits and how many
-        prompt tokens were reused."""
-        reused = min(common_prefix_length(self.ids, prompt), len(prompt) - 1)
-        self.ids = self.ids[:reused]
-        return self._run(prompt[reused:]), reused
-
-    def step(self, token: int) -> torch.Tensor:
-        """Run one more token; the logits for the one after it."""
-        return self._run([token])
 
     def _run(self, ids: list[int]) -> torch.Tensor:
+        if len(ids) > LEAN_PROMPT_TOKENS:
+            return super()._run(ids)
         start, end = len(self.ids), len(self.ids) + len(ids)
-        if end > self.context:
-            raise ValueError(f"{end} positions exceed the model's context of {self.context}")
-        if len(ids) > LEAN_PROMPT_TOKENS:  # a prompt: the float32 forward, into the same cache
-            logits = self._lean.forward(ids, start)
-            self.ids.extend(ids)
-            return logits
+        if end > self._lean.context:
+            raise ValueError(f"{end} positions exceed the model's context of {self._lean.context}")
         logits, keys, values = self._session.run(
             None,
             {

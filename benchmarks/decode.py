@@ -13,7 +13,6 @@ a cold 512-token prompt (a jump to a fresh spot in a file); decode is one token 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
-from server.decoders import decoder_for  # noqa: E402
+from server.decoders import decoder_for, installed  # noqa: E402
 from server.errors import run_cli  # noqa: E402
 from server.saved_model import load_saved_model  # noqa: E402
 from training.atomic import write_json  # noqa: E402
@@ -72,11 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     source = (REPO_ROOT / "server" / "engine.py").read_text() * 4
     room = model.config.n_positions - args.new_tokens
     prompt = tokenizer(source)["input_ids"][: min(args.prompt_tokens, room)]
-    if importlib.util.find_spec("onnxruntime") is None:
+    caches = {name: decoder_for(model, CPU, d) for name, d in PATHS.items() if installed(d)}
+    if len(caches) < len(PATHS):
         print('no onnxruntime: the int8 ONNX row is left out (pip install "nanopilot[onnx]")')
-        del PATHS["int8 ONNX Runtime step (prompts: lean)"]
-    caches = {name: decoder_for(model, CPU, decoder) for name, decoder in PATHS.items()}
-    rounds: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in PATHS}
+    rounds: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in caches}
     for _ in range(args.rounds):  # interleaved, so a noisy moment hits both paths
         for name, cache in caches.items():
             prefill, decode = measure(cache, prompt, args.new_tokens)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import statistics
 import sys
@@ -43,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
+from server.decoders import installed  # noqa: E402
 from server.devices import DEFAULT_THREADS  # noqa: E402
 from server.engine import CompletionEngine  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     jumps: dict[str, list[float]] = {}
     statuses = {}
     for path, decoder in DECODERS.items():
-        if decoder == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+        if not installed(decoder):
             print('no onnxruntime: the int8 ONNX row is left out (pip install "nanopilot[onnx]")')
             continue
         requests, typing[path], jumps[path], statuses[path] = asyncio.run(

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Protocol
 
@@ -38,6 +39,11 @@ class Decoder(Protocol):
     def step(self, token: int) -> torch.Tensor:
         """Next-token logits after one more token."""
         ...
+
+
+def installed(choice: str) -> bool:
+    """Whether `choice`'s optional dependencies are installed (only onnx has any)."""
+    return choice != "onnx" or importlib.util.find_spec("onnxruntime") is not None
 
 
 def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "auto") -> Decoder:

@@ -84,7 +84,7 @@ class LeanGPT2:
     def _no_bias(self, end: int) -> torch.Tensor:
         return torch.empty(self.n_head, 1, end)
 
-    def _layer_norm(self, x: torch.Tensor, weight_bias: tuple[torch.Tensor, torch.Tensor]):
+    def layer_norm(self, x: torch.Tensor, weight_bias: tuple[torch.Tensor, torch.Tensor]):
         return F.layer_norm(x, x.shape[-1:], *weight_bias, self.eps)
 
     def _attention(self, layer: int, block: Block, x: torch.Tensor, start: int) -> torch.Tensor:
@@ -109,21 +109,25 @@ class LeanGPT2:
         merged = attended.transpose(0, 1).reshape(count, -1)
         return torch.addmm(block.proj[1], merged, block.proj[0])
 
+    def check_room(self, end: int) -> None:
+        """A ValueError when positions up to `end` do not fit in the model's context."""
+        if end > self.context:
+            raise ValueError(f"{end} positions exceed the model's context of {self.context}")
+
     @torch.inference_mode()
     def forward(self, ids: list[int], start: int) -> torch.Tensor:
         """Run `ids` at positions start.. (the cache holds 0..start-1); the last one's logits."""
         end = start + len(ids)
-        if end > self.context:
-            raise ValueError(f"{end} positions exceed the model's context of {self.context}")
+        self.check_room(end)
         x = self.wte[torch.tensor(ids)] + self.wpe[start:end]
         for layer, block in enumerate(self.blocks):
-            x = x + self._attention(layer, block, self._layer_norm(x, block.ln_1), start)
+            x = x + self._attention(layer, block, self.layer_norm(x, block.ln_1), start)
             hidden = F.gelu(
-                torch.addmm(block.fc[1], self._layer_norm(x, block.ln_2), block.fc[0]),
+                torch.addmm(block.fc[1], self.layer_norm(x, block.ln_2), block.fc[0]),
                 approximate="tanh",
             )
             x = x + torch.addmm(block.fc_proj[1], hidden, block.fc_proj[0])
-        return (self._layer_norm(x[-1:], self.ln_f) @ self.lm_head_t)[0]
+        return (self.layer_norm(x[-1:], self.ln_f) @ self.lm_head_t)[0]
 
 
 class LeanKVCache:

@@ -69,7 +69,7 @@ class DecoderStep(torch.nn.Module):
         mask = torch.zeros(visible.shape).masked_fill(~visible, float("-inf"))
         new_keys, new_values = [], []
         for layer, block in enumerate(lean.blocks):
-            h = F.layer_norm(x, x.shape[-1:], *block.ln_1, lean.eps)
+            h = lean.layer_norm(x, block.ln_1)
             qkv = h @ block.qkv[0] + block.qkv[1]
             q, k, v = qkv.view(count, 3, lean.n_head, lean.head_dim).permute(1, 2, 0, 3)
             past_keys, past_values = cache[2 * layer], cache[2 * layer + 1]
@@ -78,12 +78,12 @@ class DecoderStep(torch.nn.Module):
             weights = torch.softmax(scores + mask, dim=-1)
             attended = weights[..., :context] @ past_values + weights[..., context:] @ v
             x = x + attended.transpose(0, 1).reshape(count, -1) @ block.proj[0] + block.proj[1]
-            h = F.layer_norm(x, x.shape[-1:], *block.ln_2, lean.eps)
+            h = lean.layer_norm(x, block.ln_2)
             h = F.gelu(h @ block.fc[0] + block.fc[1], approximate="tanh")
             x = x + h @ block.fc_proj[0] + block.fc_proj[1]
             new_keys.append(k)
             new_values.append(v)
-        last = F.layer_norm(x[-1:], x.shape[-1:], *lean.ln_f, lean.eps)
+        last = lean.layer_norm(x[-1:], lean.ln_f)
         return last @ lean.lm_head_t, torch.stack(new_keys), torch.stack(new_values)
 
 
@@ -185,8 +185,7 @@ class OnnxKVCache(LeanKVCache):
         if len(ids) > LEAN_PROMPT_TOKENS:
             return super()._run(ids)
         start, end = len(self.ids), len(self.ids) + len(ids)
-        if end > self._lean.context:
-            raise ValueError(f"{end} positions exceed the model's context of {self._lean.context}")
+        self._lean.check_room(end)
         logits, keys, values = self._session.run(
             None,
             {

@@ -152,6 +152,27 @@ def test_bf16_follows_the_cpu_and_a_forced_emulated_bf16_warns(monkeypatch, caps
     assert args.bf16
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_the_trainer_computes_in_the_dtype_chosen_for_the_cpu(monkeypatch, tmp_path, native):
+    """The Trainer's forward runs under bf16 autocast exactly when the CPU has native bf16 (the
+    choice made after TrainingArguments.__post_init__ once left the Trainer in float32)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, Trainer
+
+    from training.code_model.args import parse_arguments
+
+    monkeypatch.setattr("training.code_model.args.native_bf16", lambda: native)
+    argv = ["--base_model", "scratch", "--output_dir", str(tmp_path), "--eval_strategy", "no"]
+    _, _, args = parse_arguments(argv)
+    model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=32))
+    trainer = Trainer(model=model, args=args)
+    seen = []
+    model.lm_head.register_forward_hook(lambda *_: seen.append(torch.is_autocast_enabled("cpu")))
+    prepared = trainer.accelerator.prepare_model(model)
+    prepared(input_ids=torch.zeros(1, 4, dtype=torch.long))
+    assert seen == [native]
+
+
 def test_time_budget_schedule_warms_up_decays_and_ends_at_its_floor():
     from training.code_model.time_budget import time_schedule
 

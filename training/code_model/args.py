@@ -167,6 +167,9 @@ def choose_cpu_dtype(training_args: TrainingArguments, bf16_given: bool) -> None
             "--bf16 on a CPU without native bf16 (no avx512_bf16 / amx_bf16): each step will be "
             "~20x slower than float32; drop --bf16 to let the run choose"
         )
+    # TrainingArguments turns `bf16` into `mixed_precision` once, in __post_init__, and the
+    # Trainer's accelerator reads only the latter: a `bf16` set afterwards alone trains float32.
+    training_args.mixed_precision = "bf16" if training_args.bf16 else "no"
 
 
 def accelerator_available() -> bool:

@@ -101,6 +101,14 @@ class DataArguments:
             "lines on, as the editor asks) or char (two random characters)"
         },
     )
+    repo_context_chars: int = field(
+        default=0,
+        metadata={
+            "help": "repository context before each window: up to this many characters of "
+            "snippets from the same package and file (0: none; the server then gives none); "
+            "try 600"
+        },
+    )
     max_eval_blocks: int = field(
         default=64, metadata={"help": "validation blocks used for eval loss during training"}
     )
@@ -141,6 +149,8 @@ def parse_arguments(
         raise UserError("--lora adapts a pretrained model; drop --lora for --base_model scratch")
     if data_args.unit not in UNITS:
         raise UserError(f"--unit {data_args.unit!r} is unknown; choose one of {', '.join(UNITS)}")
+    if data_args.repo_context_chars < 0:
+        raise UserError(f"--repo_context_chars {data_args.repo_context_chars} is negative; try 600")
     if data_args.fim_mode not in FIM_MODES:
         raise UserError(f"--fim_mode {data_args.fim_mode!r}: choose one of {', '.join(FIM_MODES)}")
     if not flag_given(argv, "--learning_rate"):

@@ -26,12 +26,14 @@ import torch
 
 from server.errors import UserError
 from server.fim import fim_token_ids
+from server.snippets import CONTEXT_FORMAT
 from training.atomic import write_json
 from training.code_model.args import SCRATCH, DataArguments, ModelArguments, parse_arguments
 from training.code_model.base_model import add_fim_tokens, load_base_model
 from training.code_model.corpus import Corpus, CorpusOptions, load_corpus
 from training.code_model.outputs import command_line, perplexity, write_outputs
 from training.code_model.packing import BlockDataset, pack_documents
+from training.code_model.repo_context import RepoContext
 from training.code_model.run_clock import RunClock
 from training.code_model.time_budget import TimeBudget
 
@@ -160,9 +162,11 @@ def build_datasets(
     Checked before training starts: an empty validation set would only fail after the run.
     """
     seed, rate, mode = training_args.seed, data_args.fim_rate, data_args.fim_mode
+    context = repo_contexts(corpus, data_args.repo_context_chars)
     train = pack_documents(
-        corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed, fim_mode=mode
-    )
+        corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed, fim_mode=mode,
+        context=context["train"],
+    )  # fmt: skip
     if len(train) == 0:
         raise UserError(
             f"the training split holds fewer than {block_size} tokens; give --data more code "
@@ -174,11 +178,12 @@ def build_datasets(
     if passes > 1:  # fresh FIM cuts and a fresh order every pass
         train = pack_documents(
             corpus.splits["train"], tokenizer, block_size, fim_rate=rate, seed=seed,
-            passes=passes, fim_mode=mode,
+            passes=passes, fim_mode=mode, context=context["train"],
         )  # fmt: skip
     validation = pack_documents(
-        corpus.splits["validation"], tokenizer, block_size, fim_rate=rate, seed=seed, fim_mode=mode
-    )
+        corpus.splits["validation"], tokenizer, block_size, fim_rate=rate, seed=seed,
+        fim_mode=mode, context=context["validation"],
+    )  # fmt: skip
     validation.blocks = validation.blocks[: data_args.max_eval_blocks]
     if len(validation) == 0:
         raise UserError(
@@ -191,6 +196,22 @@ def build_datasets(
         f"= {len(train)} blocks of {block_size}; validation {validation.blocks.numel()} tokens"
     )
     return train, validation
+
+
+def repo_contexts(corpus: Corpus, max_chars: int) -> dict[str, RepoContext | None]:
+    """Per split, the retriever of its own files (validation never sees training files)."""
+    return {
+        split: RepoContext(corpus.files[split], max_chars) if max_chars > 0 else None
+        for split in ("train", "validation")
+    }
+
+
+def mark_context_trained(model, data_args: DataArguments) -> None:
+    """Record in the saved config that this model reads `server.snippets` context (an older
+    model, or one trained without it, gets none from the server)."""
+    if data_args.repo_context_chars > 0:
+        model.config.repo_context = CONTEXT_FORMAT
+        model.config.repo_context_chars = data_args.repo_context_chars
 
 
 def time_budget(data_args: DataArguments, training_args) -> list[TimeBudget]:
@@ -259,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     if block_size > context_length(model):
         raise UserError(f"--block_size {block_size} exceeds the model's context")
     train, validation = build_datasets(corpus, tokenizer, block_size, data_args, training_args)
+    mark_context_trained(model, data_args)  # before training: every checkpoint says so too
     parameters = sum(p.numel() for p in model.parameters())
     print(f"model: {parameters / 1e6:.2f}M parameters, block size {block_size}")
     tokens_per_step = block_size * training_args.train_batch_size * training_args.world_size
@@ -290,6 +312,7 @@ def main(argv: list[str] | None = None) -> None:
         "lora": model_args.lora,
         "fim_rate": data_args.fim_rate,
         "fim_mode": data_args.fim_mode,
+        "repo_context_chars": data_args.repo_context_chars,
         "unit": data_args.unit,
         "parameters": parameters,
         "block_size": block_size,

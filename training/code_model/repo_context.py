@@ -1,0 +1,128 @@
+"""Training examples that carry repository context, as the server will serve it.
+
+A 5M-parameter model trained on single files never learned to look back at code placed earlier
+in its prompt (issue 20: the very target line 250 tokens back left ES unchanged). These examples
+teach it: before a window of a file come snippets retrieved from the same package (sibling
+modules) and from the same file outside the window, in `server.snippets.format_context`'s format.
+
+Retrieval ranks candidate chunks by Jaccard similarity of their words to the window, keeps those
+above a threshold (most retrievals do not help: Repoformer), and places the most similar last,
+nearest the code. Now and then one chunk comes from inside the window itself (the "copy test" of
+`training.evaluate`): the plainest lesson that what is in the context may be typed next.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from server.fim import FIM_PREFIX
+from server.snippets import Snippet, format_context, jaccard, words
+from training.code_model.sources import SourceFile
+
+CHUNK_LINES = 10  # a snippet: about a statement block
+CHUNK_STRIDE = 5
+MIN_SIMILARITY = 0.15
+SIBLINGS = 4  # other modules of the package looked at per window (the tabs an editor has open)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    path: str
+    start_line: int
+    text: str
+    words: frozenset[str]
+
+
+def chunks_of(path: str, text: str) -> list[Chunk]:
+    """Overlapping windows of CHUNK_LINES lines; nearly empty ones are left out."""
+    lines = text.splitlines(keepends=True)
+    chunks = []
+    for start in range(0, max(1, len(lines) - CHUNK_STRIDE), CHUNK_STRIDE):
+        piece = "".join(lines[start : start + CHUNK_LINES])
+        if sum(1 for line in lines[start : start + CHUNK_LINES] if line.strip()) >= 3:
+            chunks.append(Chunk(path, start, piece, words(piece)))
+    return chunks
+
+
+class RepoContext:
+    """Retrieves context for windows of the files of one split, grouped by package."""
+
+    def __init__(
+        self,
+        files: Sequence[SourceFile],
+        max_chars: int,
+        self_copy_rate: float = 0.25,
+    ) -> None:
+        self.max_chars = max_chars
+        self.self_copy_rate = self_copy_rate
+        self.by_text = {file.text: file for file in files}
+        self.by_name = {file.name: file for file in files}
+        self.groups: dict[str, list[SourceFile]] = defaultdict(list)
+        for file in files:
+            self.groups[file.group or file.name].append(file)
+        self._chunks = lru_cache(maxsize=4096)(self._chunk_file)
+
+    def _chunk_file(self, name: str) -> list[Chunk]:
+        file = self.by_name[name]
+        return chunks_of(file.name, file.text)
+
+    def siblings(self, file: SourceFile, rng: random.Random) -> list[SourceFile]:
+        """Up to SIBLINGS other files of the package, those of the same folder first."""
+        others = [other for other in self.groups[file.group or file.name] if other is not file]
+        folder = PurePosixPath(file.name).parent
+        near = [other for other in others if PurePosixPath(other.name).parent == folder]
+        far = [other for other in others if PurePosixPath(other.name).parent != folder]
+        rng.shuffle(near)
+        rng.shuffle(far)
+        return (near + far)[:SIBLINGS]
+
+    def snippets(self, file: SourceFile, start: int, end: int, rng: random.Random) -> list[Snippet]:
+        """Context for the window `file.text[start:end]`, least similar first."""
+        window = file.text[start:end]
+        window_words = words(window)
+        first_line = file.text.count("\n", 0, start)
+        last_line = first_line + window.count("\n")
+        candidates = [
+            chunk
+            for chunk in self._chunks(file.name)
+            if chunk.start_line + CHUNK_LINES <= first_line or chunk.start_line > last_line
+        ]
+        for sibling in self.siblings(file, rng):
+            candidates += self._chunks(sibling.name)
+        scored = sorted(
+            ((jaccard(window_words, chunk.words), chunk) for chunk in candidates),
+            key=lambda pair: -pair[0],
+        )
+        chosen: list[Snippet] = []
+        budget = self.max_chars
+        if rng.random() < self.self_copy_rate:
+            inside = chunks_of(file.name, window)
+            if inside:
+                chunk = rng.choice(inside)
+                chosen.append(Snippet(file.name, chunk.text))
+                budget -= len(chunk.text)
+        for similarity, chunk in scored:
+            if similarity < MIN_SIMILARITY or budget <= 0:
+                break
+            if len(chunk.text) <= budget:
+                chosen.append(Snippet(chunk.path, chunk.text))
+                budget -= len(chunk.text)
+        return sorted(chosen, key=lambda snippet: jaccard(window_words, words(snippet.text)))
+
+    def example(self, document: str, start: int, end: int, piece: str, rng: random.Random) -> str:
+        """`piece` (the window `document[start:end]`, maybe FIM-reordered) with context before it.
+
+        Documents not in the split's files (functions, records) come back unchanged.
+        """
+        file = self.by_text.get(document)
+        if file is None:
+            return piece
+        context = format_context(self.snippets(file, start, end, rng), file.name)
+        if piece.startswith(FIM_PREFIX):  # the context belongs to the prefix, as in the server
+            return FIM_PREFIX + context + piece[len(FIM_PREFIX) :]
+        return context + piece

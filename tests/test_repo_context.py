@@ -14,7 +14,7 @@ from training.code_model.sources import SourceFile
 
 def module(body_word: str, lines: int = 40) -> str:
     return "".join(
-        f"def {body_word}_{i}(value):\n    total = value.{body_word}_attribute\n    return total\n\n"
+        f"def {body_word}_{i}(value):\n    total = value.{body_word}_attribute\n    return total\n"
         for i in range(lines // 3)
     )
 

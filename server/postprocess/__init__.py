@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.postprocess.context import EditContext
+from server.postprocess.drop_babble import drop_babble
 from server.postprocess.drop_following_lines import drop_following_lines
 from server.postprocess.drop_reclosed_brackets import drop_reclosed_brackets
 from server.postprocess.drop_repeated_lines import drop_repeated_lines
@@ -30,6 +31,7 @@ PIPELINE: tuple[Rule, ...] = (
     drop_rest_of_line,
     drop_reclosed_brackets,
     trim,
+    drop_babble,
     drop_trivial,
 )
 

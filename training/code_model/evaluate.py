@@ -32,7 +32,14 @@ from server.engine import CompletionEngine, GenerationSettings
 from server.errors import UserError
 from server.saved_model import load_saved_model
 from training.atomic import write_json
-from training.code_model.corpus import SPLITS, CorpusOptions, add_corpus_arguments, load_corpus
+from training.code_model.corpus import (
+    SPLITS,
+    Corpus,
+    CorpusOptions,
+    SourceFile,
+    add_corpus_arguments,
+    load_corpus,
+)
 from training.code_model.line_completion import (
     CURSOR_KINDS,
     LineCase,
@@ -185,10 +192,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def editor_cases(
-    args: argparse.Namespace,
-) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
-    """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
+def held_out_files(args: argparse.Namespace) -> tuple[Corpus, list[SourceFile]]:
+    """The corpus and the files of `args.split` that cases are cut from (`args.groups` only)."""
     corpus = load_corpus(args.data, CorpusOptions(unit="file"))
     held_out = [
         f
@@ -200,6 +205,14 @@ def editor_cases(
         available = sorted({f.group for f in corpus.files[args.split]})
         raise UserError(f"none of {', '.join(args.groups)} is in the {args.split} split; it has: "
                         f"{', '.join(available)}")  # fmt: skip
+    return corpus, held_out
+
+
+def editor_cases(
+    args: argparse.Namespace,
+) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
+    """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
+    corpus, held_out = held_out_files(args)
     sources = [file.text for file in held_out]
     cases = {kind: build_cases(sources, args.cases, kind, args.seed) for kind in args.kinds}
     if not all(cases.values()):

@@ -50,6 +50,13 @@ async def start_server(
 ) -> LanguageClient:
     """A started, initialised server with its model loaded; `workspace` is its one folder."""
     client = LanguageClient("nanopilot-benchmark", "1")
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log_message(params: types.LogMessageParams) -> None:
+        """The server's warnings (a setting it does not take, say) matter; its info lines not."""
+        if params.type <= types.MessageType.Warning:
+            print(f"server: {params.message}", file=sys.stderr)
+
     await client.start_io(
         sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads)
     )  # fmt: skip

@@ -41,6 +41,14 @@ from tqdm import tqdm
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.lsp_client import (  # noqa: E402
+    inline_completion,
+    position_of,
+    relative,
+    server_status,
+    start_server,
+    stop_server,
+)
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
 from server.decoders import installed  # noqa: E402
 from server.devices import DEFAULT_THREADS  # noqa: E402
@@ -110,26 +118,6 @@ def typing_region(text: str, requests: int, start_fraction: float) -> tuple[int,
     return start, end
 
 
-def position_of(text: str) -> tuple[int, int]:
-    """The LSP position (UTF-16) at the end of `text`."""
-    line = text.count("\n")
-    last = text[text.rfind("\n") + 1 :]
-    return line, len(last.encode("utf-16-le")) // 2
-
-
-async def wait_until_ready(client: LanguageClient, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="nanopilot.status")
-        )
-        if status["state"] == "ready":
-            return status
-        if status["state"] == "no model" or time.monotonic() > deadline:
-            raise UserError(f"the server has no model: {status['error']}")
-        await asyncio.sleep(0.1)
-
-
 async def replay(
     model_dir: Path,
     text: str,
@@ -141,18 +129,7 @@ async def replay(
 ) -> tuple[list[Request], list[float], list[float], dict]:
     """Type text[start:end] into the server, then open each fresh spot's document and ask there:
     the typing requests, the latency (ms) of each, of each fresh spot, and the final status."""
-    client = LanguageClient("nanopilot-benchmark", "1")
-    await client.start_io(
-        sys.executable, "-m", "server", "--model", str(model_dir), "--threads", str(threads)
-    )  # fmt: skip
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            initialization_options={"nanopilot": settings},
-        )
-    )
-    client.initialized(types.InitializedParams())
-    await wait_until_ready(client)
+    client = await start_server(model_dir, threads, settings)
     document = text[:start] + text[end:]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(URI, "python", 1, document))
@@ -176,33 +153,21 @@ async def replay(
         line, column = position_of(typed)
         latencies.append(await timed_inline(client, URI, line, column))
         requests.append(Request(typed, text[end:], line, column))
-    status = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="nanopilot.status")
-    )
+    status = await server_status(client)
     fresh_latencies = []
     for number, spot in enumerate(tqdm(fresh, desc="fresh spots", unit="spot")):
         uri = f"file:///benchmark/fresh_{number}.py"
         document = types.TextDocumentItem(uri, "python", 1, spot.prefix + spot.suffix)
         client.text_document_did_open(types.DidOpenTextDocumentParams(document))
         fresh_latencies.append(await timed_inline(client, uri, spot.line, spot.column))
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await stop_server(client)
     return requests, latencies, fresh_latencies, status
 
 
 async def timed_inline(client: LanguageClient, uri: str, line: int, column: int) -> float:
     """One inline completion request's round trip, ms."""
     started = time.perf_counter()
-    await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri),
-            position=types.Position(line, column),
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-            ),
-        )
-    )
+    await inline_completion(client, uri, line, column)
     return (time.perf_counter() - started) * 1000
 
 
@@ -315,12 +280,6 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
             f"| {path:<38} | {row['p50']:6.1f} | {row['p95']:6.1f} | {row['max']:6.1f} "
             f"| {ratio:>24} |"
         )
-
-
-def relative(path: Path) -> str:
-    """`path` relative to the repository when it is inside it (results are committed)."""
-    resolved = path.resolve()
-    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(path)
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:

@@ -8,7 +8,7 @@ import pytest
 
 from server.errors import UserError
 from tests.tiny_model import CORPUS, FUNCTIONS
-from training.code_model.evaluate import main
+from training.code_model.evaluate import main, neighbourhood
 from training.code_model.line_completion import (
     Scores,
     build_cases,
@@ -115,3 +115,24 @@ def test_the_onnx_decoder_and_a_group_filter(tmp_path, memorised_data, tiny_mode
     with pytest.raises(UserError, match="none of elsewhere is in the train split; it has: "):
         main(["--model", str(tiny_model_dir), "--data", str(memorised_data), "--split", "train",
               "--groups", "elsewhere"])  # fmt: skip
+
+
+def test_the_copy_test_snippet_is_the_target_line_and_three_lines_either_side():
+    source = "".join(f"line{n} = {n}\n" for n in range(10))
+    case = cut_case(source, 5, 8)  # "line5 = |5"
+    assert neighbourhood(case) == "".join(f"line{n} = {n}\n" for n in range(2, 9))
+    assert neighbourhood(cut_case(source, 1, 0)).startswith("line0 = 0\nline1 = 1\n")
+
+
+def test_the_copy_test_scores_the_same_cases_with_the_snippet(
+    tmp_path, memorised_data, tiny_model_dir, capsys
+):
+    pytest.importorskip("server.snippets", reason="server/snippets.py is not in this tree yet")
+    out = tmp_path / "evaluation.json"
+    main(["--model", str(tiny_model_dir), "--data", str(memorised_data), "--split", "train",
+          "--kinds", "statement", "--copy_test", "--json", str(out)])  # fmt: skip
+    plain = json.loads(out.read_text())["results"][1]
+    with_snippet = plain["copy_test"]["statement"]
+    assert with_snippet["cases"] == plain["statement"]["cases"] == len(statement_lines(CORPUS))
+    assert 0 <= with_snippet["edit_similarity"] <= 100
+    assert "| ES without snippet | ES with snippet |" in capsys.readouterr().out

@@ -21,18 +21,27 @@ import argparse
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
+from transformers import AutoTokenizer
 
 from server.decoders import DECODERS
 from server.engine import CompletionEngine, GenerationSettings
 from server.errors import UserError
 from server.saved_model import load_saved_model
 from training.atomic import write_json
-from training.code_model.corpus import SPLITS, CorpusOptions, add_corpus_arguments, load_corpus
+from training.code_model.corpus import (
+    SPLITS,
+    Corpus,
+    CorpusOptions,
+    SourceFile,
+    add_corpus_arguments,
+    load_corpus,
+)
 from training.code_model.line_completion import (
     CURSOR_KINDS,
     LineCase,
@@ -45,6 +54,9 @@ from training.code_model.sources import STDLIB_GROUP_PREFIX
 
 BASELINE_FILES = 300  # training files (a seeded sample) the constant baseline is chosen from
 BASELINE_CASES = 5000
+COPY_TEST_LINES = 3  # the copy test's snippet: the target line and this many lines either side
+COPY_TEST_PATH = "retrieved.py"  # the path its snippet is shown with
+SNIPPET_MARGIN_TOKENS = 8  # tokens may merge where the snippet meets the prefix
 
 
 def completion_scores(
@@ -65,18 +77,64 @@ def completion_scores(
                     "decoder": engine.decoder}  # fmt: skip
     for kind, kind_cases in cases.items():
         started = time.perf_counter()
-        predictions = [
-            first_line_of(engine.complete(case.prefix, case.suffix, settings))
-            for case in tqdm(
-                kind_cases, desc=f"{model_dir.name} {kind}", unit="case", leave=False, disable=None
-            )
-        ]
+        predictions = complete_cases(engine, kind_cases, settings, f"{model_dir.name} {kind}")
         result[kind] = asdict(Scores.of(predictions, kind_cases))
         result[kind]["seconds_per_case"] = (time.perf_counter() - started) / len(kind_cases)
         result[kind]["predictions"] = [
             {"target": c.target, "prediction": p}
             for c, p in zip(kind_cases, predictions, strict=True)
         ]
+    if args.copy_test:
+        result["copy_test"] = copy_test_scores(engine, model_dir, cases, settings)
+    return result
+
+
+def complete_cases(
+    engine: CompletionEngine,
+    cases: list[LineCase],
+    settings: GenerationSettings,
+    desc: str,
+    prompt_prefix: Callable[[LineCase], str] = lambda case: case.prefix,
+) -> list[str]:
+    """The engine's first line for each case, the prompt built from `prompt_prefix(case)`."""
+    return [
+        first_line_of(engine.complete(prompt_prefix(case), case.suffix, settings))
+        for case in tqdm(cases, desc=desc, unit="case", leave=False, disable=None)
+    ]
+
+
+def neighbourhood(case: LineCase) -> str:
+    """The case's whole line and COPY_TEST_LINES lines either side of it, from the file."""
+    lines = (case.prefix + case.target + case.suffix).split("\n")
+    line = case.prefix.count("\n")
+    return "\n".join(lines[max(line - COPY_TEST_LINES, 0) : line + COPY_TEST_LINES + 1]) + "\n"
+
+
+def copy_test_scores(
+    engine: CompletionEngine,
+    model_dir: Path,
+    cases: dict[str, list[LineCase]],
+    settings: GenerationSettings,
+) -> dict:
+    """Issue 20's copy test: the same cases with the answer's neighbourhood as a retrieved
+    snippet before the prompt. The engine keeps a prompt's last tokens, so the file's prefix is
+    cut to leave the snippet room in the budget: it ends up about a window before the cursor."""
+    from server.snippets import Snippet, format_snippets  # the server's context format
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    budget = engine.prompt_budget(settings) - SNIPPET_MARGIN_TOKENS
+
+    def with_snippet(case: LineCase) -> str:
+        snippet = format_snippets([Snippet(COPY_TEST_PATH, neighbourhood(case))])
+        room = budget - len(tokenizer(snippet)["input_ids"])
+        ids = tokenizer(case.prefix, verbose=False)["input_ids"]
+        return snippet + (tokenizer.decode(ids[-room:]) if room > 0 else "")
+
+    result = {}
+    for kind, kind_cases in cases.items():
+        desc = f"{model_dir.name} {kind} + snippet"
+        predictions = complete_cases(engine, kind_cases, settings, desc, with_snippet)
+        result[kind] = asdict(Scores.of(predictions, kind_cases))
     return result
 
 
@@ -117,11 +175,12 @@ def is_stdlib(group: str) -> bool:
     return group.startswith(STDLIB_GROUP_PREFIX)
 
 
+def cell(scores: dict, key: str) -> str:
+    return f"{scores[key]:.1f} ± {scores[key + '_se']:.1f}"
+
+
 def format_table(results: list[dict]) -> str:
     """A Markdown table: one row per model, EM and ES with their standard errors per kind."""
-
-    def cell(scores: dict, key: str) -> str:
-        return f"{scores[key]:.1f} ± {scores[key + '_se']:.1f}"
 
     kinds = [kind for kind in CURSOR_KINDS if kind in results[0]]
     header = ["model", "params", "FIM prompt", "ppl", "bits/char"]
@@ -136,6 +195,19 @@ def format_table(results: list[dict]) -> str:
         for kind in kinds:
             cells += [cell(r[kind], "exact_match"), cell(r[kind], "edit_similarity")]
         rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def format_copy_test(results: list[dict]) -> str:
+    """A Markdown table: ES without and with the answer's neighbourhood in the prompt."""
+    rows = ["| model | cursor | ES without snippet | ES with snippet | change |", "|---" * 5 + "|"]
+    for r in results:
+        for kind, scores in r.get("copy_test", {}).items():
+            without, with_snippet = r[kind], scores
+            change = with_snippet["edit_similarity"] - without["edit_similarity"]
+            cells = [Path(r["model"]).name, kind, cell(without, "edit_similarity"),
+                     cell(with_snippet, "edit_similarity"), f"{change:+.1f}"]  # fmt: skip
+            rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -181,14 +253,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=DECODERS,
         help="what runs the model, as the server's setting (server/decoders.py)",
     )
+    parser.add_argument(
+        "--copy_test",
+        action="store_true",
+        help="also score every case with its own line and 3 lines either side given as a "
+        "retrieved snippet before the prompt (server.snippets' format): can the model copy?",
+    )
     parser.add_argument("--json", type=Path, default=Path("runs/evaluation.json"))
     return parser.parse_args(argv)
 
 
-def editor_cases(
-    args: argparse.Namespace,
-) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
-    """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
+def held_out_files(args: argparse.Namespace) -> tuple[Corpus, list[SourceFile]]:
+    """The corpus and the files of `args.split` that cases are cut from (`args.groups` only)."""
     corpus = load_corpus(args.data, CorpusOptions(unit="file"))
     held_out = [
         f
@@ -200,6 +276,14 @@ def editor_cases(
         available = sorted({f.group for f in corpus.files[args.split]})
         raise UserError(f"none of {', '.join(args.groups)} is in the {args.split} split; it has: "
                         f"{', '.join(available)}")  # fmt: skip
+    return corpus, held_out
+
+
+def editor_cases(
+    args: argparse.Namespace,
+) -> tuple[dict[str, list[LineCase]], list[str], list[str]]:
+    """(cases per cursor kind, held-out file texts, a seeded sample of training file texts)."""
+    corpus, held_out = held_out_files(args)
     sources = [file.text for file in held_out]
     cases = {kind: build_cases(sources, args.cases, kind, args.seed) for kind in args.kinds}
     if not all(cases.values()):
@@ -226,5 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         result |= completion_scores(model_dir, cases, args)
         results.append(result)
     print(format_table(results))
+    if args.copy_test:
+        print(format_copy_test(results[1:]))
     write_json(args.json, {**args.summary, "results": results})
     print(f"wrote {args.json}")

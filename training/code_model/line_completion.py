@@ -105,17 +105,31 @@ def cut_case(source: str, line: int, column: int) -> LineCase:
     )
 
 
-def build_cases(sources: Sequence[str], count: int, kind: str, seed: int = 0) -> list[LineCase]:
-    """`count` cases of `kind` (fewer if the files hold fewer), drawn uniformly from all cursors
-    of all files with a seeded generator: a file contributes as it would to a day of editing."""
+def sample_cursors(
+    sources: Sequence[str], count: int, kind: str, seed: int = 0
+) -> list[tuple[int, int, int]]:
+    """(file index, line, column) of `count` cursors of `kind` (fewer if the files hold fewer),
+    drawn uniformly from all cursors of all files with a seeded generator: a file contributes as
+    it would to a day of editing. Only cursors with code left to type on their line."""
     positions = [
         (index, line, column)
         for index, source in enumerate(sources)
         for line, column in cursor_positions(source, kind)
     ]
     chosen = random.Random(seed).sample(positions, min(count, len(positions)))
-    cases = [cut_case(sources[index], line, column) for index, line, column in sorted(chosen)]
-    return [case for case in cases if case.target.strip()]
+    return [
+        (index, line, column)
+        for index, line, column in sorted(chosen)
+        if cut_case(sources[index], line, column).target.strip()
+    ]
+
+
+def build_cases(sources: Sequence[str], count: int, kind: str, seed: int = 0) -> list[LineCase]:
+    """The cases at `sample_cursors`: the same for every model and every harness."""
+    return [
+        cut_case(sources[index], line, column)
+        for index, line, column in sample_cursors(sources, count, kind, seed)
+    ]
 
 
 def first_line(text: str) -> str:

@@ -127,7 +127,6 @@ def test_the_copy_test_snippet_is_the_target_line_and_three_lines_either_side():
 def test_the_copy_test_scores_the_same_cases_with_the_snippet(
     tmp_path, memorised_data, tiny_model_dir, capsys
 ):
-    pytest.importorskip("server.snippets", reason="server/snippets.py is not in this tree yet")
     out = tmp_path / "evaluation.json"
     main(["--model", str(tiny_model_dir), "--data", str(memorised_data), "--split", "train",
           "--kinds", "statement", "--copy_test", "--json", str(out)])  # fmt: skip

@@ -56,6 +56,7 @@ BASELINE_FILES = 300  # training files (a seeded sample) the constant baseline i
 BASELINE_CASES = 5000
 COPY_TEST_LINES = 3  # the copy test's snippet: the target line and this many lines either side
 COPY_TEST_PATH = "retrieved.py"  # the path its snippet is shown with
+CASE_PATH = "module.py"  # the path the case's own file is shown with after the snippet
 SNIPPET_MARGIN_TOKENS = 8  # tokens may merge where the snippet meets the prefix
 
 
@@ -119,13 +120,13 @@ def copy_test_scores(
     """Issue 20's copy test: the same cases with the answer's neighbourhood as a retrieved
     snippet before the prompt. The engine keeps a prompt's last tokens, so the file's prefix is
     cut to leave the snippet room in the budget: it ends up about a window before the cursor."""
-    from server.snippets import Snippet, format_snippets  # the server's context format
+    from server.snippets import Snippet, format_context  # the server's context format
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     budget = engine.prompt_budget(settings) - SNIPPET_MARGIN_TOKENS
 
     def with_snippet(case: LineCase) -> str:
-        snippet = format_snippets([Snippet(COPY_TEST_PATH, neighbourhood(case))])
+        snippet = format_context([Snippet(COPY_TEST_PATH, neighbourhood(case))], CASE_PATH)
         room = budget - len(tokenizer(snippet)["input_ids"])
         ids = tokenizer(case.prefix, verbose=False)["input_ids"]
         return snippet + (tokenizer.decode(ids[-room:]) if room > 0 else "")

@@ -71,10 +71,17 @@ const RETRY = 'Retry';
 const SHOW_LOG = 'Show Log';
 
 /**
- * Files and untitled documents of every language: not the output panes, git's views of old
- * versions, the settings editors or other virtual documents, which hold nothing to complete.
+ * Files, untitled documents and notebook cells of every language: not the output panes, git's
+ * views of old versions, the settings editors or other virtual documents, which hold nothing to
+ * complete.
  */
-export const DOCUMENT_SELECTOR: { scheme: string }[] = [{ scheme: 'file' }, { scheme: 'untitled' }];
+const DOCUMENT_SELECTOR = [
+  { scheme: 'file' },
+  { scheme: 'untitled' },
+  { scheme: 'vscode-notebook-cell' },
+];
+/** The schemes whose URIs hold a file's path: a cell's is its notebook's. */
+const PATH_SCHEMES = ['file', 'vscode-notebook-cell'];
 
 export function inSelector(document: vscode.TextDocument): boolean {
   return vscode.languages.match(DOCUMENT_SELECTOR, document) > 0;
@@ -92,12 +99,13 @@ function workspaceFolder(): string | undefined {
 /** What the rules of enablement.ts look at: the language, and for a file its paths. */
 function documentInfo(document: vscode.TextDocument): DocumentInfo {
   const { languageId, uri } = document;
-  if (uri.scheme !== 'file') {
+  if (!PATH_SCHEMES.includes(uri.scheme)) {
     return { languageId };
   }
-  const folder = vscode.workspace.getWorkspaceFolder(uri);
-  const relativePath = folder ? path.relative(folder.uri.fsPath, uri.fsPath) : undefined;
-  return { languageId, path: uri.fsPath, relativePath };
+  const file = vscode.Uri.file(uri.fsPath);
+  const folder = vscode.workspace.getWorkspaceFolder(file);
+  const relativePath = folder ? path.relative(folder.uri.fsPath, file.fsPath) : undefined;
+  return { languageId, path: file.fsPath, relativePath };
 }
 
 function errorMessage(error: unknown): string {
@@ -265,23 +273,17 @@ export class ServerController {
       return;
     }
     const convert = client.code2ProtocolConverter;
+    const failed = (error: unknown) =>
+      this.log.error(`updating the server's documents failed: ${errorMessage(error)}`);
     for (const document of vscode.workspace.textDocuments.filter(inSelector)) {
       const change = this.gate.update(document.uri.toString(), this.excluded(document));
-      const sent =
-        change === 'open'
-          ? client.sendNotification(
-              DidOpenTextDocumentNotification.type,
-              convert.asOpenTextDocumentParams(document),
-            )
-          : change === 'close'
-            ? client.sendNotification(
-                DidCloseTextDocumentNotification.type,
-                convert.asCloseTextDocumentParams(document),
-              )
-            : undefined;
-      sent?.catch((error: unknown) =>
-        this.log.error(`updating the server's documents failed: ${errorMessage(error)}`),
-      );
+      if (change === 'open') {
+        const params = convert.asOpenTextDocumentParams(document);
+        client.sendNotification(DidOpenTextDocumentNotification.type, params).catch(failed);
+      } else if (change === 'close') {
+        const params = convert.asCloseTextDocumentParams(document);
+        client.sendNotification(DidCloseTextDocumentNotification.type, params).catch(failed);
+      }
     }
   }
 

@@ -16,6 +16,8 @@ export type ServerState =
   | { kind: 'unreachable'; message: string }
   | { kind: 'error'; message: string }
   | { kind: 'stopped' }
+  /** The window has no file open yet: the server starts with the first one. */
+  | { kind: 'idle' }
   /** No interpreter configured and no managed environment yet: the user has to accept a set-up. */
   | { kind: 'needs-setup' }
   | { kind: 'setting-up'; message?: string };
@@ -119,6 +121,13 @@ export function statusView(state: ServerState, disabled?: Disabled): StatusView 
     return offView(disabled);
   }
   switch (state.kind) {
+    case 'idle':
+      return {
+        text: '$(circle-outline) nanopilot',
+        tooltip: 'The completion server starts when you open a file.',
+        command: COMMANDS.showLog,
+        isError: false,
+      };
     case 'starting':
       return {
         text: '$(sync~spin) nanopilot: starting',

@@ -14,7 +14,7 @@ export class StatusBar implements vscode.Disposable {
     vscode.StatusBarAlignment.Right,
     100,
   );
-  private state: ServerState = { kind: 'stopped' };
+  private state: ServerState = { kind: 'idle' };
   private disabled: Disabled | undefined;
 
   constructor() {

@@ -67,6 +67,12 @@ describe('statusView', () => {
     assert.equal(view.command, COMMANDS.showLog);
   });
 
+  it('waits for the first file without calling it stopped', () => {
+    const view = statusView({ kind: 'idle' });
+    assert.equal(view.text, '$(circle-outline) nanopilot');
+    assert.match(view.tooltip, /starts when you open a file/);
+  });
+
   it('offers a restart when stopped', () => {
     assert.equal(statusView({ kind: 'stopped' }).command, COMMANDS.restart);
   });

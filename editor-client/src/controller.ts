@@ -46,6 +46,7 @@ import { type ProgressValue, StatusProgressFeature } from './progressFeature';
 import { RestartPolicy } from './restartPolicy';
 import { ServerClient } from './serverClient';
 import {
+  excludeFromScopes,
   type ExtensionSettings,
   pythonCommand,
   pythonExtras,
@@ -89,7 +90,13 @@ export function inSelector(document: vscode.TextDocument): boolean {
 
 function currentSettings(): ExtensionSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readSettings((key) => config.get(key));
+  const scopes = config.inspect('exclude');
+  const exclude = excludeFromScopes([
+    scopes?.defaultValue,
+    scopes?.globalValue,
+    scopes?.workspaceValue,
+  ]);
+  return readSettings((key) => (key === 'exclude' ? exclude : config.get(key)));
 }
 
 function workspaceFolder(): string | undefined {

@@ -125,6 +125,15 @@ function globsOr(value: unknown, fallback: string[]): string[] {
 }
 
 /**
+ * `nanopilot.exclude` from every settings scope at once (VS Code's `inspect`: default, user,
+ * workspace): a workspace adds globs to the user's but cannot clear them, since they keep secrets
+ * from the server and from a remote engine. Each scope's value is read like any other list.
+ */
+export function excludeFromScopes(values: readonly unknown[]): string[] {
+  return [...new Set(values.flatMap((value) => globsOr(value, [])))];
+}
+
+/**
  * The user's language entries over the defaults, so that `{"python": false}` keeps markdown off
  * (VS Code merges object settings across scopes the same way). Entries that are not booleans are
  * dropped: one typo does not turn a language on or off.

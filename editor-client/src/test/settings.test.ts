@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 
 import {
   DEFAULTS,
+  excludeFromScopes,
   type ExtensionSettings,
   pythonCommand,
   pythonExtras,
@@ -131,6 +132,23 @@ describe('readSettings', () => {
         assert.equal(readSettings(reader({ [key]: value }))[key], value);
       }
     }
+  });
+});
+
+describe('excludeFromScopes', () => {
+  it("adds a workspace's globs to the user's; an empty workspace list clears nothing", () => {
+    assert.deepEqual(excludeFromScopes([[], ['**/.env', '**/secrets/**'], []]), [
+      '**/.env',
+      '**/secrets/**',
+    ]);
+    assert.deepEqual(excludeFromScopes([[], ['**/.env'], ['**/.env', 'dist/**']]), [
+      '**/.env',
+      'dist/**',
+    ]);
+  });
+
+  it('skips unset scopes and values that are no lists', () => {
+    assert.deepEqual(excludeFromScopes([undefined, 'secrets/**', [' *.pem ', 7]]), ['*.pem']);
   });
 });
 

@@ -437,7 +437,7 @@ async function main() {
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('.explorer-folders-view').waitFor({ timeout: 60_000 });
 
-    step('opening demo.py (activates the extension, which starts the server)');
+    step('opening demo.py (the extension, active since startup, starts the server)');
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').fill('demo.py');
     await page

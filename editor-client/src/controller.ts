@@ -7,7 +7,14 @@
  * at start, `workspace/didChangeConfiguration` on every change (no restart), and the answer to
  * its `workspace/configuration` requests. Only `pythonPath` needs a new process, and a decoder
  * whose optional dependencies the managed environment may lack (`onnx`): starting installs them.
+ *
+ * The client opens files and untitled documents of every language to the server; its middleware
+ * keeps what the user turned off from it (enablement.ts): no completion request for a document
+ * where completion is off, and no notification at all about a file that `nanopilot.exclude`
+ * matches (syncGate.ts).
  */
+
+import * as path from 'node:path';
 
 import * as vscode from 'vscode';
 import {
@@ -15,6 +22,8 @@ import {
   type CloseHandlerResult,
   type ConfigurationParams,
   DidChangeConfigurationNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
   ErrorAction,
   type ErrorHandlerResult,
   ExecuteCommandRequest,
@@ -24,12 +33,20 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import {
+  completionEnabled,
+  type Disabled,
+  type DocumentInfo,
+  matchingGlob,
+  whyDisabled,
+} from './enablement';
 import { ManagedEnvironment } from './environment';
 import { checkPython, describeProblem } from './preflight';
 import { type ProgressValue, StatusProgressFeature } from './progressFeature';
 import { RestartPolicy } from './restartPolicy';
 import { ServerClient } from './serverClient';
 import {
+  excludeFromScopes,
   type ExtensionSettings,
   pythonCommand,
   pythonExtras,
@@ -42,6 +59,7 @@ import {
 import { stateFromReport } from './status';
 import type { StatusBar } from './statusBar';
 import { formatStatusReport } from './statusReport';
+import { SyncGate } from './syncGate';
 
 /** The server's `workspace/executeCommand` that reports model, device, latency, cache use. */
 const SERVER_STATUS_COMMAND = 'nanopilot.status';
@@ -53,13 +71,48 @@ const CHOOSE_INTERPRETER = 'Choose interpreter';
 const RETRY = 'Retry';
 const SHOW_LOG = 'Show Log';
 
+/**
+ * Files, untitled documents and notebook cells of every language: not the output panes, git's
+ * views of old versions, the settings editors or other virtual documents, which hold nothing to
+ * complete.
+ */
+const DOCUMENT_SELECTOR = [
+  { scheme: 'file' },
+  { scheme: 'untitled' },
+  { scheme: 'vscode-notebook-cell' },
+];
+/** The schemes whose URIs hold a file's path: a cell's is its notebook's. */
+const PATH_SCHEMES = ['file', 'vscode-notebook-cell'];
+
+export function inSelector(document: vscode.TextDocument): boolean {
+  return vscode.languages.match(DOCUMENT_SELECTOR, document) > 0;
+}
+
 function currentSettings(): ExtensionSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readSettings((key) => config.get(key));
+  const scopes = config.inspect('exclude');
+  const exclude = excludeFromScopes([
+    scopes?.defaultValue,
+    scopes?.globalValue,
+    scopes?.workspaceValue,
+  ]);
+  return readSettings((key) => (key === 'exclude' ? exclude : config.get(key)));
 }
 
 function workspaceFolder(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** What the rules of enablement.ts look at: the language, and for a file its paths. */
+function documentInfo(document: vscode.TextDocument): DocumentInfo {
+  const { languageId, uri } = document;
+  if (!PATH_SCHEMES.includes(uri.scheme)) {
+    return { languageId };
+  }
+  const file = vscode.Uri.file(uri.fsPath);
+  const folder = vscode.workspace.getWorkspaceFolder(file);
+  const relativePath = folder ? path.relative(folder.uri.fsPath, file.fsPath) : undefined;
+  return { languageId, path: file.fsPath, relativePath };
 }
 
 function errorMessage(error: unknown): string {
@@ -77,6 +130,10 @@ export class ServerController {
   private readonly environment: ManagedEnvironment;
   /** The set-up offer is made once per session; afterwards the status bar item keeps it. */
   private setupOffered = false;
+  /** The documents the current client keeps from the server (a new client opens all anew). */
+  private gate = new SyncGate();
+  /** The document the status bar speaks of: the last active editor's file or untitled one. */
+  private shownDocument: vscode.TextDocument | undefined;
 
   constructor(
     private readonly extensionPath: string,
@@ -84,7 +141,7 @@ export class ServerController {
     private readonly log: vscode.LogOutputChannel,
     private readonly statusBar: StatusBar,
   ) {
-    statusBar.setEnabled(this.settings.enable);
+    this.onDidChangeActiveEditor(vscode.window.activeTextEditor);
     this.environment = new ManagedEnvironment(storageDir, extensionPath, log, {
       progress: (message) => statusBar.setState({ kind: 'setting-up', message }),
       failed: (message, kind) => this.setupFailed(message, kind),
@@ -139,6 +196,14 @@ export class ServerController {
     await config.update('enable', !this.settings.enable, target);
   }
 
+  /** An editor of another kind (output, settings) leaves the status bar at the last document. */
+  onDidChangeActiveEditor(editor: vscode.TextEditor | undefined): void {
+    if (editor === undefined || inSelector(editor.document)) {
+      this.shownDocument = editor?.document;
+    }
+    this.statusBar.setDisabled(this.disabledForShownDocument());
+  }
+
   showLog(): void {
     this.log.show(true);
   }
@@ -163,7 +228,8 @@ export class ServerController {
     }
     const before = this.settings;
     this.settings = currentSettings();
-    this.statusBar.setEnabled(this.settings.enable);
+    this.statusBar.setDisabled(this.disabledForShownDocument());
+    this.resync();
     const reason = restartReason(before, this.settings);
     if (reason !== undefined) {
       this.log.info(`${reason}: restarting the server`);
@@ -182,6 +248,50 @@ export class ServerController {
   private enqueue(task: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(task, task);
     return this.queue;
+  }
+
+  private disabledForShownDocument(): Disabled | undefined {
+    if (this.shownDocument === undefined) {
+      return this.settings.enable ? undefined : { by: 'enable' };
+    }
+    return whyDisabled(this.settings, documentInfo(this.shownDocument));
+  }
+
+  private excluded(document: vscode.TextDocument): boolean {
+    return matchingGlob(this.settings.exclude, documentInfo(document)) !== undefined;
+  }
+
+  /** Whether to ask the server for completions in the document. */
+  private completesIn(document: vscode.TextDocument): boolean {
+    return (
+      this.gate.passes(document.uri.toString()) &&
+      completionEnabled(this.settings, documentInfo(document))
+    );
+  }
+
+  /**
+   * The exclude globs may have changed: opens to the running server the files they no longer
+   * match and closes those they now match. (A client that is still starting opens every document
+   * through the middleware, with the settings of that moment.)
+   */
+  private resync(): void {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      return;
+    }
+    const convert = client.code2ProtocolConverter;
+    const failed = (error: unknown) =>
+      this.log.error(`updating the server's documents failed: ${errorMessage(error)}`);
+    for (const document of vscode.workspace.textDocuments.filter(inSelector)) {
+      const change = this.gate.update(document.uri.toString(), this.excluded(document));
+      if (change === 'open') {
+        const params = convert.asOpenTextDocumentParams(document);
+        client.sendNotification(DidOpenTextDocumentNotification.type, params).catch(failed);
+      } else if (change === 'close') {
+        const params = convert.asCloseTextDocumentParams(document);
+        client.sendNotification(DidCloseTextDocumentNotification.type, params).catch(failed);
+      }
+    }
   }
 
   private serverSettings(): ServerSettings {
@@ -295,8 +405,11 @@ export class ServerController {
   }
 
   private createClient(python: string): ServerClient {
+    const gate = new SyncGate();
+    this.gate = gate;
+    const uri = (document: vscode.TextDocument) => document.uri.toString();
     const options: LanguageClientOptions = {
-      documentSelector: [{ language: 'python' }],
+      documentSelector: DOCUMENT_SELECTOR,
       initializationOptions: { [SECTION]: this.serverSettings() },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       errorHandler: {
@@ -306,6 +419,30 @@ export class ServerController {
         closed: (): CloseHandlerResult => this.onServerClosed(),
       },
       middleware: {
+        provideInlineCompletionItems: (document, position, context, token, next) =>
+          this.completesIn(document) ? next(document, position, context, token) : undefined,
+        provideCompletionItem: (document, position, context, token, next) =>
+          this.completesIn(document) ? next(document, position, context, token) : undefined,
+        didOpen: async (document, next) => {
+          if (gate.open(uri(document), this.excluded(document))) {
+            await next(document);
+          }
+        },
+        didChange: async (event, next) => {
+          if (gate.passes(uri(event.document))) {
+            await next(event);
+          }
+        },
+        didSave: async (document, next) => {
+          if (gate.passes(uri(document))) {
+            await next(document);
+          }
+        },
+        didClose: async (document, next) => {
+          if (gate.close(uri(document))) {
+            await next(document);
+          }
+        },
         workspace: {
           configuration: async (params: ConfigurationParams, token, next) => {
             const answers: unknown[] | ResponseError = await next(params, token);

@@ -1,12 +1,14 @@
 /**
- * Entry point: VS Code calls `activate` when a Python file opens (package.json's
- * activationEvents). It creates the log, the status bar item and the server controller, and
- * registers the commands of package.json's `contributes.commands`.
+ * Entry point: VS Code calls `activate` once the window has started (package.json's
+ * activationEvents: completion is offered in every language). It creates the log, the status bar
+ * item and the server controller, and registers the commands of package.json's
+ * `contributes.commands`. The server starts with the first file or untitled document: a window
+ * with nothing to complete runs no Python.
  */
 
 import * as vscode from 'vscode';
 
-import { ServerController } from './controller';
+import { inSelector, ServerController } from './controller';
 import { COMMANDS } from './status';
 import { StatusBar } from './statusBar';
 
@@ -31,8 +33,23 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.showStatus, () => server.showStatus()),
     vscode.commands.registerCommand(COMMANDS.setUp, () => server.setUp()),
     vscode.workspace.onDidChangeConfiguration((event) => server.onDidChangeConfiguration(event)),
+    vscode.window.onDidChangeActiveTextEditor((editor) => server.onDidChangeActiveEditor(editor)),
+    // A new language mode reopens the document under its new language id.
+    vscode.workspace.onDidOpenTextDocument(() =>
+      server.onDidChangeActiveEditor(vscode.window.activeTextEditor),
+    ),
   );
-  void server.start();
+  if (vscode.workspace.textDocuments.some(inSelector)) {
+    void server.start();
+    return;
+  }
+  const firstDocument = vscode.workspace.onDidOpenTextDocument((document) => {
+    if (inSelector(document)) {
+      firstDocument.dispose();
+      void server.start();
+    }
+  });
+  context.subscriptions.push(firstDocument);
 }
 
 export function deactivate(): Promise<void> | undefined {

@@ -40,15 +40,26 @@ export interface ExtensionSettings {
   multiline: Multiline;
   decoder: Decoder;
   enable: boolean;
+  /** Language id to on/off, `*` for the others (enablement.ts decides with it). */
+  languages: Record<string, boolean>;
+  /** Globs of files where completion is off and which the server never sees. */
+  exclude: string[];
+  /** Globs of files where completion is on whatever `languages` says (`exclude` still wins). */
+  include: string[];
   useSuffix: boolean;
   engine: EngineSetting;
 }
 
 /**
  * The `nanopilot` section the server reads (initializationOptions, didChangeConfiguration): the
- * same settings, but `model` instead of `modelPath` and no `pythonPath`.
+ * same settings, but `model` instead of `modelPath`, no `pythonPath`, and none of the settings
+ * that say where completion is on: the extension enforces those (the server never hears of a
+ * document where completion is off).
  */
-export type ServerSettings = Omit<ExtensionSettings, 'pythonPath' | 'modelPath'> & {
+export type ServerSettings = Omit<
+  ExtensionSettings,
+  'pythonPath' | 'modelPath' | 'languages' | 'exclude' | 'include'
+> & {
   /** Absolute model folder, or null for the default model that ships with the server. */
   model: string | null;
 };
@@ -66,6 +77,10 @@ export const DEFAULTS: ExtensionSettings = {
   multiline: 'auto',
   decoder: 'auto',
   enable: true,
+  /** As Copilot's `github.copilot.enable`: prose and commit messages are no code. */
+  languages: { '*': true, plaintext: false, markdown: false, scminput: false },
+  exclude: [],
+  include: [],
   useSuffix: false,
   engine: { kind: 'local' },
 };
@@ -99,6 +114,37 @@ function booleanOr(value: unknown, fallback: boolean): boolean {
   return typeof value === 'boolean' ? value : fallback;
 }
 
+/** The non-empty strings of an array; anything else is no list at all. */
+function globsOr(value: unknown, fallback: string[]): string[] {
+  if (!Array.isArray(value)) {
+    return fallback;
+  }
+  return value
+    .filter((item): item is string => typeof item === 'string' && item.trim() !== '')
+    .map((item) => item.trim());
+}
+
+/**
+ * `nanopilot.exclude` from every settings scope at once (VS Code's `inspect`: default, user,
+ * workspace): a workspace adds globs to the user's but cannot clear them, since they keep secrets
+ * from the server and from a remote engine. Each scope's value is read like any other list.
+ */
+export function excludeFromScopes(values: readonly unknown[]): string[] {
+  return [...new Set(values.flatMap((value) => globsOr(value, [])))];
+}
+
+/**
+ * The user's language entries over the defaults, so that `{"python": false}` keeps markdown off
+ * (VS Code merges object settings across scopes the same way). Entries that are not booleans are
+ * dropped: one typo does not turn a language on or off.
+ */
+function languagesOr(value: unknown): Record<string, boolean> {
+  const entries = Object.entries(objectOr<Record<string, unknown>>(value, {})).filter(
+    (entry): entry is [string, boolean] => typeof entry[1] === 'boolean',
+  );
+  return { ...DEFAULTS.languages, ...Object.fromEntries(entries) };
+}
+
 /**
  * Reads every setting. A value of the wrong type (hand-edited settings.json) falls back to the
  * default; a value of the right type but out of range is passed on, so that the server reports it
@@ -114,6 +160,9 @@ export function readSettings(read: SettingReader): ExtensionSettings {
     multiline: choiceOr(read('multiline'), MULTILINE_VALUES, DEFAULTS.multiline),
     decoder: choiceOr(read('decoder'), DECODER_VALUES, DEFAULTS.decoder),
     enable: booleanOr(read('enable'), DEFAULTS.enable),
+    languages: languagesOr(read('languages')),
+    exclude: globsOr(read('exclude'), DEFAULTS.exclude),
+    include: globsOr(read('include'), DEFAULTS.include),
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
     engine: objectOr(read('engine'), DEFAULTS.engine),
   };

@@ -2,9 +2,12 @@
  * What the status bar item says in each state of the server, as pure data.
  *
  * The states follow the server's life: the process starts, the model loads in the background
- * (the server reports `$/progress`), then completions are ready. `enable: false` shows as off
- * whatever the server does, and an error wins over everything: the user must see it.
+ * (the server reports `$/progress`), then completions are ready. Completion turned off, everywhere
+ * or for the active editor's document (enablement.ts), shows as off whatever the server does, and
+ * an error wins over everything: the user must see it.
  */
+
+import type { Disabled } from './enablement';
 
 export type ServerState =
   | { kind: 'starting' }
@@ -13,6 +16,8 @@ export type ServerState =
   | { kind: 'unreachable'; message: string }
   | { kind: 'error'; message: string }
   | { kind: 'stopped' }
+  /** The window has no file open yet: the server starts with the first one. */
+  | { kind: 'idle' }
   /** No interpreter configured and no managed environment yet: the user has to accept a set-up. */
   | { kind: 'needs-setup' }
   | { kind: 'setting-up'; message?: string };
@@ -26,11 +31,15 @@ export const COMMANDS = {
   setUp: 'nanopilot.setUpEnvironment',
 } as const;
 
+/** VS Code's own command that opens the Settings editor at the setting named in its argument. */
+export const OPEN_SETTINGS = 'workbench.action.openSettings';
+
 export interface StatusView {
   /** Status bar text; `$(name)` is a codicon. */
   text: string;
   tooltip: string;
   command: string;
+  arguments?: unknown[];
   /** Shown with the error background. */
   isError: boolean;
 }
@@ -40,7 +49,42 @@ function loadingText(state: { message?: string; percentage?: number }): string {
   return `$(sync~spin) nanopilot: loading${percent}`;
 }
 
-export function statusView(state: ServerState, enabled: boolean): StatusView {
+/** The item when completion is off for the active editor's document (or everywhere). */
+function offView(disabled: Disabled): StatusView {
+  switch (disabled.by) {
+    case 'enable':
+      return {
+        text: '$(circle-slash) nanopilot: off',
+        tooltip: 'Completions are turned off. Click to turn them on.',
+        command: COMMANDS.toggle,
+        isError: false,
+      };
+    case 'language': {
+      const rule =
+        disabled.entry === '*'
+          ? `"*": false and no entry for ${disabled.languageId}`
+          : `"${disabled.entry}": false`;
+      return {
+        text: `$(circle-slash) nanopilot: off for ${disabled.languageId}`,
+        tooltip: `Completions are off for ${disabled.languageId} (nanopilot.languages has ${rule}). Click to change it.`,
+        command: OPEN_SETTINGS,
+        arguments: ['nanopilot.languages'],
+        isError: false,
+      };
+    }
+    case 'exclude':
+      return {
+        text: '$(circle-slash) nanopilot: off for this file',
+        tooltip: `This file matches ${disabled.pattern} in nanopilot.exclude: no completions, and the server does not see it. Click to change it.`,
+        command: OPEN_SETTINGS,
+        arguments: ['nanopilot.exclude'],
+        isError: false,
+      };
+  }
+}
+
+/** `disabled`: why completion is off for the active editor's document; undefined: it is on. */
+export function statusView(state: ServerState, disabled?: Disabled): StatusView {
   if (state.kind === 'error') {
     return {
       text: '$(error) nanopilot: error',
@@ -73,15 +117,17 @@ export function statusView(state: ServerState, enabled: boolean): StatusView {
       isError: false,
     };
   }
-  if (!enabled) {
-    return {
-      text: '$(circle-slash) nanopilot: off',
-      tooltip: 'Completions are turned off. Click to turn them on.',
-      command: COMMANDS.toggle,
-      isError: false,
-    };
+  if (disabled !== undefined) {
+    return offView(disabled);
   }
   switch (state.kind) {
+    case 'idle':
+      return {
+        text: '$(circle-outline) nanopilot',
+        tooltip: 'The completion server starts when you open a file.',
+        command: COMMANDS.showLog,
+        isError: false,
+      };
     case 'starting':
       return {
         text: '$(sync~spin) nanopilot: starting',

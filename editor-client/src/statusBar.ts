@@ -1,7 +1,11 @@
-/** The status bar item: renders `statusView` (status.ts) for the current state and setting. */
+/**
+ * The status bar item: renders `statusView` (status.ts) for the server's state and whether
+ * completion is on for the active editor's document.
+ */
 
 import * as vscode from 'vscode';
 
+import type { Disabled } from './enablement';
 import { type ServerState, statusView } from './status';
 
 export class StatusBar implements vscode.Disposable {
@@ -10,8 +14,8 @@ export class StatusBar implements vscode.Disposable {
     vscode.StatusBarAlignment.Right,
     100,
   );
-  private state: ServerState = { kind: 'stopped' };
-  private enabled = true;
+  private state: ServerState = { kind: 'idle' };
+  private disabled: Disabled | undefined;
 
   constructor() {
     this.item.name = 'nanopilot';
@@ -28,16 +32,19 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
-  setEnabled(enabled: boolean): void {
-    this.enabled = enabled;
+  /** Why completion is off for the active editor's document; undefined: it is on. */
+  setDisabled(disabled: Disabled | undefined): void {
+    this.disabled = disabled;
     this.render();
   }
 
   private render(): void {
-    const view = statusView(this.state, this.enabled);
+    const view = statusView(this.state, this.disabled);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
-    this.item.command = view.command;
+    this.item.command = view.arguments
+      ? { title: view.text, command: view.command, arguments: view.arguments }
+      : view.command;
     this.item.backgroundColor = view.isError
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
       : undefined;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 
 import {
   DEFAULTS,
+  excludeFromScopes,
   type ExtensionSettings,
   pythonCommand,
   pythonExtras,
@@ -67,6 +68,30 @@ describe('readSettings', () => {
     assert.deepEqual(settings, DEFAULTS);
   });
 
+  it('adds the language entries to the defaults and drops those that are no booleans', () => {
+    const settings = readSettings(
+      reader({ languages: { python: false, markdown: true, rust: 'no', go: null } }),
+    );
+    assert.deepEqual(settings.languages, {
+      '*': true,
+      plaintext: false,
+      markdown: true,
+      scminput: false,
+      python: false,
+    });
+    for (const languages of ['python', ['python'], null, 3]) {
+      assert.deepEqual(readSettings(reader({ languages })).languages, DEFAULTS.languages);
+    }
+  });
+
+  it('keeps the non-empty glob strings, trimmed', () => {
+    const settings = readSettings(
+      reader({ exclude: [' **/secrets/** ', '', 3, '*.min.js'], include: 'src/**' }),
+    );
+    assert.deepEqual(settings.exclude, ['**/secrets/**', '*.min.js']);
+    assert.deepEqual(settings.include, []);
+  });
+
   it('keeps every decoder the server knows and nothing else', () => {
     for (const decoder of ['auto', 'lean', 'onnx', 'huggingface']) {
       assert.equal(readSettings(reader({ decoder })).decoder, decoder);
@@ -107,6 +132,23 @@ describe('readSettings', () => {
         assert.equal(readSettings(reader({ [key]: value }))[key], value);
       }
     }
+  });
+});
+
+describe('excludeFromScopes', () => {
+  it("adds a workspace's globs to the user's; an empty workspace list clears nothing", () => {
+    assert.deepEqual(excludeFromScopes([[], ['**/.env', '**/secrets/**'], []]), [
+      '**/.env',
+      '**/secrets/**',
+    ]);
+    assert.deepEqual(excludeFromScopes([[], ['**/.env'], ['**/.env', 'dist/**']]), [
+      '**/.env',
+      'dist/**',
+    ]);
+  });
+
+  it('skips unset scopes and values that are no lists', () => {
+    assert.deepEqual(excludeFromScopes([undefined, 'secrets/**', [' *.pem ', 7]]), ['*.pem']);
   });
 });
 

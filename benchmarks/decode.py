@@ -24,9 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
-from server.decoders import decoder_for, installed  # noqa: E402
 from server.errors import run_cli  # noqa: E402
-from server.saved_model import load_saved_model  # noqa: E402
+from server.local.decoders import decoder_for, installed  # noqa: E402
+from server.local.saved_model import load_saved_model  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.cpu_features import describe_cpu  # noqa: E402
 

@@ -6,13 +6,13 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from server.engine import Cancelled, CompletionEngine, GenerationSettings
+from server.local.engine import Cancelled, CompletionEngine, GenerationSettings
 from server.errors import UserError
 from server.fim import fim_token_ids
 from server.generation import repeated_tail, restrict, sample_token
-from server.healing import HealingIndex
-from server.kv_cache import PrefixKVCache
-from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
+from server.local.healing import HealingIndex
+from server.local.kv_cache import PrefixKVCache
+from server.local.prompt import MAX_SUFFIX_TOKENS, coarse_cut
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
 
 GREEDY = GenerationSettings(temperature=0.0)

@@ -10,12 +10,13 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from nanopilot_models import DEFAULT_MODEL
-from server.decoders import decoder_for
-from server.engine import CompletionEngine, GenerationSettings
+from server.local.decoders import decoder_for
+from server.contract import CompletionRequest, GenerationSettings
+from server.local.engine import CompletionEngine
 from server.errors import UserError
-from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache, supports
-from server.saved_model import load_saved_model
+from server.local.kv_cache import PrefixKVCache
+from server.local.lean_gpt2 import LeanKVCache, supports
+from server.local.saved_model import load_saved_model
 
 CPU = torch.device("cpu")
 

@@ -11,12 +11,12 @@ import pytest
 import pytest_asyncio
 import torch
 
-from server.engine import CompletionEngine
-from server.engines.kinds import remote_engine
-from server.engines.settings import EngineSettings
+from server.local.engine import CompletionEngine
+from server.remote.kinds import remote_engine
+from server.remote.settings import EngineSettings
 from server.fim import fim_token_ids
-from server.generation import Cancelled, GenerationSettings
-from server.saved_model import load_saved_model
+from server.contract import Cancelled, CompletionRequest, GenerationSettings
+from server.local.saved_model import load_saved_model
 from tests.conftest import REPO_ROOT
 from tests.llama_server import DEFAULT_MODEL, LlamaServer, require_binary
 from tests.test_lsp import end_of, inline, open_document, start_server, status, wait_for_state

@@ -11,12 +11,12 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from server import onnx_gpt2
-from server.decoders import decoder_for
-from server.engine import CompletionEngine
+from server.local import onnx_gpt2
+from server.local.decoders import decoder_for
+from server.local.engine import CompletionEngine
 from server.errors import UserError
-from server.lean_gpt2 import LeanKVCache
-from server.onnx_gpt2 import OnnxKVCache
+from server.local.lean_gpt2 import LeanKVCache
+from server.local.onnx_gpt2 import OnnxKVCache
 
 CPU = torch.device("cpu")
 

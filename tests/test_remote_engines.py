@@ -10,11 +10,11 @@ import socket
 
 import pytest
 
-from server.engines.fim_templates import NAMED, parse_template
-from server.engines.kinds import remote_engine
-from server.engines.settings import EngineSettings
+from server.remote.fim_templates import NAMED, parse_template
+from server.remote.kinds import remote_engine
+from server.remote.settings import EngineSettings
 from server.errors import UserError
-from server.generation import Cancelled, GenerationSettings
+from server.contract import Cancelled, CompletionRequest, GenerationSettings
 from tests.fake_engine import FakeEngine, Reply, sse
 
 PREFIX = "def add(a, b):\n    "

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.engines.settings import EngineSettings, parse_engine
-from server.generation import GenerationSettings
+from server.remote.settings import EngineSettings, parse_engine
+from server.contract import GenerationSettings
 from server.postprocess.context import EditContext, wants_multiline
 from server.settings import ServerSettings, apply_settings
 

@@ -5,14 +5,14 @@
 
 Cases (`training.code_model.line_completion`) are cut from the whole files of the held-out split
 (held out by package, see `training.corpus`) at two cursor kinds: a statement start and mid-line.
-Each is completed through the completion server's own engine (`server.engine.CompletionEngine`):
-the same prompt building from the whole file before the cursor, token healing, stopping and
-post-processing the editor gets, decoded greedily, with the server's default settings (the suffix
-in the prompt only with `--use_suffix`). The first line of each suggestion is compared with the
-true rest of the line: exact match (%) and edit similarity (0-100), each with its standard error. A
-constant baseline (the most frequent line of the training files at that cursor kind) is in the same
-table. Perplexity is per token of the model's own tokenizer; bits per character compare models with
-different tokenizers.
+Each is completed through the completion server's own engine (`server.local.engine`'s
+`CompletionEngine`): the same prompt building from the whole file before the cursor, token
+healing, stopping and post-processing the editor gets, decoded greedily, with the server's
+default settings (the suffix in the prompt only with `--use_suffix`). The first line of each
+suggestion is compared with the true rest of the line: exact match (%) and edit similarity
+(0-100), each with its standard error. A constant baseline (the most frequent line of the training
+files at that cursor kind) is in the same table. Perplexity is per token of the model's own
+tokenizer; bits per character compare models with different tokenizers.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from server.decoders import DECODERS
-from server.engine import CompletionEngine, GenerationSettings
+from server.contract import CompletionRequest, GenerationSettings
 from server.errors import UserError
-from server.saved_model import load_saved_model
+from server.local.engine import CompletionEngine
+from server.local.options import DECODERS
+from server.local.saved_model import load_saved_model
 from training.atomic import write_json
 from training.code_model.corpus import SPLITS, CorpusOptions, add_corpus_arguments, load_corpus
 from training.code_model.line_completion import (
@@ -61,12 +62,16 @@ def completion_scores(
         use_suffix=engine.is_fim and args.use_suffix,
         comments_at_line_start=args.comments,
     )
+
+    def suggestion(case: LineCase) -> str:
+        return engine.complete_sync(CompletionRequest(case.prefix, case.suffix, settings)).text
+
     result: dict = {"fim_prompt": settings.use_suffix, "comments": args.comments,
                     "decoder": engine.decoder}  # fmt: skip
     for kind, kind_cases in cases.items():
         started = time.perf_counter()
         predictions = [
-            first_line_of(engine.complete(case.prefix, case.suffix, settings))
+            first_line_of(suggestion(case))
             for case in tqdm(
                 kind_cases, desc=f"{model_dir.name} {kind}", unit="case", leave=False, disable=None
             )

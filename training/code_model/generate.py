@@ -16,7 +16,7 @@ import torch
 
 from server.errors import UserError
 from server.fim import fim_token_ids
-from server.saved_model import load_saved_model
+from server.local.saved_model import load_saved_model
 from training.code_model.fim import to_psm
 
 

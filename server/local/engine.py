@@ -110,13 +110,14 @@ class CompletionEngine:
         budget = self.prompt_budget(settings)
         return self._prompts.build(prefix, prompt_suffix(suffix, settings), budget, heal)
 
-    def complete_sync(self, request: CompletionRequest) -> Completion:
+    def complete_sync(self, request: CompletionRequest, heal: bool = True) -> Completion:
         """`complete` in the calling thread, for callers without an event loop (the demo, the
-        benchmarks, the evaluation). Raises Cancelled when `request.cancelled()`."""
+        benchmarks, the evaluation). Raises Cancelled when `request.cancelled()`. `heal=False`
+        skips token healing, to compare with engines that cannot heal (llama.cpp)."""
         started = time.perf_counter()
         ctx = request.edit_context()
         with self._lock:
-            prompt = self.prompt_for(request.prefix, request.suffix, request.settings)
+            prompt = self.prompt_for(request.prefix, request.suffix, request.settings, heal)
             generated = self._generator.run(
                 prompt,
                 request.settings,

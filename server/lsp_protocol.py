@@ -48,6 +48,6 @@ class NanopilotProtocol(LanguageServerProtocol):
     @lsp_method(INVALID_PARAMS)
     def invalid_params(self, params: Any) -> None:
         """The answer to a request whose params did not validate: error -32602."""
-        method, reason = params["method"], params["reason"]
+        method, reason = params.method, params.reason  # pygls gives unknown params as an object
         logger.warning("invalid params for %s: %s", method, reason)
         raise JsonRpcInvalidParams(f"invalid params for {method}: {reason}")

@@ -1,6 +1,6 @@
 """Per-token decode and prompt prefill: each decoder against the Hugging Face forward.
 
-The decoders (server/decoders.py: Hugging Face forward, lean float32, int8 ONNX Runtime when
+The decoders (server/local/decoders.py: Hugging Face forward, lean float32, int8 ONNX Runtime when
 onnxruntime is installed) run the same model with the same prompt in the same process, one
 after the other, several rounds; medians are reported with their ratio to the first. Prefill is
 a cold 512-token prompt (a jump to a fresh spot in a file); decode is one token on top of it

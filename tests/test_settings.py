@@ -1,5 +1,5 @@
 """server/settings.py: validation per value; the line mode decided per request (context.py); the
-`nanopilot.engine` object (server/engines/settings.py)."""
+`nanopilot.engine` object (server/remote/settings.py)."""
 
 from __future__ import annotations
 

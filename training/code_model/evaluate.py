@@ -184,7 +184,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--decoder",
         default="auto",
         choices=DECODERS,
-        help="what runs the model, as the server's setting (server/decoders.py)",
+        help="what runs the model, as the server's setting (server/local/decoders.py)",
     )
     parser.add_argument("--json", type=Path, default=Path("runs/evaluation.json"))
     return parser.parse_args(argv)

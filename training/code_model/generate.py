@@ -5,7 +5,7 @@
         --suffix "\\n\\nprint(area(2))"      # fill in the middle (FIM models)
 
 This is plain `model.generate` with sampling; the completion server adds prompt building, token
-healing and stopping rules on top (`server/engine.py`).
+healing and stopping rules on top (`server/local/engine.py`).
 """
 
 from __future__ import annotations

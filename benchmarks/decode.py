@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     model, tokenizer = load_saved_model(args.model, CPU)
-    source = (REPO_ROOT / "server" / "engine.py").read_text() * 4
+    source = (REPO_ROOT / "server" / "local" / "engine.py").read_text() * 4
     room = model.config.n_positions - args.new_tokens
     prompt = tokenizer(source)["input_ids"][: min(args.prompt_tokens, room)]
     caches = {name: decoder_for(model, CPU, d) for name, d in PATHS.items() if installed(d)}

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,7 @@ async def test_capabilities_are_advertised(client):
     sync = capabilities.text_document_sync
     assert sync.change == types.TextDocumentSyncKind.Incremental
     assert "nanopilot.status" in capabilities.execute_command_provider.commands
+    assert client.initialize_result.server_info.version == metadata.version("nanopilot")
 
 
 async def test_model_load_reports_progress_and_logs(client):

@@ -27,8 +27,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from server.devices import resolve_device
 from server.errors import run_cli
+from server.local.devices import resolve_device
 from training.char_model import cli as alice
 from training.char_model.data import read_text
 from training.char_model.model import GPTConfig, SimpleGPT

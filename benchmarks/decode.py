@@ -1,6 +1,6 @@
 """Per-token decode and prompt prefill: each decoder against the Hugging Face forward.
 
-The decoders (server/decoders.py: Hugging Face forward, lean float32, int8 ONNX Runtime when
+The decoders (server/local/decoders.py: Hugging Face forward, lean float32, int8 ONNX Runtime when
 onnxruntime is installed) run the same model with the same prompt in the same process, one
 after the other, several rounds; medians are reported with their ratio to the first. Prefill is
 a cold 512-token prompt (a jump to a fresh spot in a file); decode is one token on top of it
@@ -24,9 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
-from server.decoders import decoder_for, installed  # noqa: E402
 from server.errors import run_cli  # noqa: E402
-from server.saved_model import load_saved_model  # noqa: E402
+from server.local.decoders import decoder_for, installed  # noqa: E402
+from server.local.saved_model import load_saved_model  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.cpu_features import describe_cpu  # noqa: E402
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     model, tokenizer = load_saved_model(args.model, CPU)
-    source = (REPO_ROOT / "server" / "engine.py").read_text() * 4
+    source = (REPO_ROOT / "server" / "local" / "engine.py").read_text() * 4
     room = model.config.n_positions - args.new_tokens
     prompt = tokenizer(source)["input_ids"][: min(args.prompt_tokens, room)]
     caches = {name: decoder_for(model, CPU, d) for name, d in PATHS.items() if installed(d)}

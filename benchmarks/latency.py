@@ -50,11 +50,11 @@ from benchmarks.lsp_client import (  # noqa: E402
     stop_server,
 )
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
-from server.decoders import installed  # noqa: E402
-from server.devices import DEFAULT_THREADS  # noqa: E402
-from server.engine import CompletionEngine  # noqa: E402
+from server.contract import CompletionRequest, stop_rule  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
-from server.generation import stop_rule  # noqa: E402
+from server.local.decoders import installed  # noqa: E402
+from server.local.engine import CompletionEngine  # noqa: E402
+from server.local.options import DEFAULT_THREADS  # noqa: E402
 from server.postprocess import EditContext  # noqa: E402
 from server.settings import ServerSettings  # noqa: E402
 from tests.llama_server import LlamaServer  # noqa: E402
@@ -202,7 +202,7 @@ def naive(
         generation = settings.generation
         prompt = engine.prompt_for(request.prefix, request.suffix, generation, heal=False)
         ids = torch.tensor([prompt.ids])
-        ctx = engine.edit_context(request.prefix, request.suffix, generation)
+        ctx = CompletionRequest(request.prefix, request.suffix, generation).edit_context()
         for name, stopping in ((NAIVE, []), (NAIVE_STOP, [StopLikeTheServer(ids.shape[1], ctx)])):
             started = time.perf_counter()
             with torch.inference_mode():

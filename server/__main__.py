@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 from nanopilot_models import DEFAULT_MODEL
-from server.decoders import DECODERS
-from server.devices import DEFAULT_THREADS, DEVICE_CHOICES
+from server.local.options import DECODERS, DEFAULT_THREADS, DEVICE_CHOICES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

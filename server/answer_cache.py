@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
 
 
 class AnswerCache:

@@ -1,27 +1,26 @@
-"""Serving one suggestion request: caches first, then the model in a worker thread.
+"""Serving one suggestion request, in stages: typing-through, the answer cache, the engine, and
+the bookkeeping of what the engine answered.
 
 The language server counts the request (lsp.py); here the outcome is counted: a cache hit, a
 cancellation, or a generation with its token counts, then the answer's latency.
 
-The event loop never runs the model: generation goes to a single worker thread (one model, one
-key/value cache), so other messages (`didChange`, `$/cancelRequest`, newer requests) are read
-while it runs. A newer request for the same document supersedes an older one: the older one's
-`cancelled()` turns true and its generation stops at the next token.
+The engine (server/contract.py's `Engine`) never blocks the event loop, so other messages
+(`didChange`, `$/cancelRequest`, newer requests) are read while it works. A newer request for the
+same document supersedes an older one: the older one's `cancelled()` turns true and its
+generation stops (at the next token, or the next poll of a remote stream).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from server.answer_cache import AnswerCache, TypingThrough
-from server.engine import Cancelled, CompletionEngine
-from server.engines.remote import RemoteEngine
+from server.contract import Cancelled, Completion, CompletionRequest, Engine, GenerationSettings
 from server.settings import ServerSettings
 from server.stats import ServerStats
 
@@ -33,7 +32,6 @@ class CompletionService:
         self.stats = stats
         self.answers = AnswerCache()
         self.typing = TypingThrough()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanopilot-model")
         self._sequence = itertools.count(1)
         self._latest: dict[str, int] = {}
 
@@ -47,60 +45,72 @@ class CompletionService:
         self.typing = TypingThrough()
 
     async def suggest(
-        self,
-        engine: CompletionEngine | RemoteEngine,
-        uri: str,
-        prefix: str,
-        suffix: str,
-        settings: ServerSettings,
+        self, engine: Engine, uri: str, prefix: str, suffix: str, settings: ServerSettings
     ) -> str | None:
         """The suggestion, "" when there is none, None when superseded or cancelled."""
         started = time.perf_counter()
-        generation = settings.generation
+        request = self._request(uri, prefix, suffix, settings.generation)
+        answer = self._typed_through(request)
+        if answer is None:
+            answer = self._cached(request)
+        if answer is None:
+            completion = await self._generate(engine, request)
+            if completion is None:
+                return None
+            answer = self._keep(request, completion)
+        self.stats.record((time.perf_counter() - started) * 1000)
+        return answer
+
+    def _request(
+        self, uri: str, prefix: str, suffix: str, settings: GenerationSettings
+    ) -> CompletionRequest:
+        """The request, superseded as soon as a newer one for the same document arrives."""
         sequence = next(self._sequence)
         self._latest[uri] = sequence
 
-        answer = self.typing.rest(uri, prefix, suffix)
-        typed_through = answer is not None
-        if typed_through:
+        def superseded() -> bool:
+            return self._latest.get(uri) != sequence
+
+        return CompletionRequest(prefix, suffix, settings, superseded, uri)
+
+    def _typed_through(self, request: CompletionRequest) -> str | None:
+        """The rest of the suggestion shown last, when the user typed its beginning."""
+        answer = self.typing.rest(request.uri, request.prefix, request.suffix)
+        if answer is not None:
             self.stats.typing_hits += 1
-        else:
-            answer = self.answers.get(prefix, suffix, generation)
-            if answer is not None:
-                self.stats.lru_hits += 1
-        if answer is None:
-            stop = threading.Event()
+        return answer
 
-            def cancelled() -> bool:
-                return stop.is_set() or self._latest.get(uri) != sequence
+    def _cached(self, request: CompletionRequest) -> str | None:
+        """A recent answer for the very same text and settings."""
+        answer = self.answers.get(request.prefix, request.suffix, request.settings)
+        if answer is not None:
+            self.stats.lru_hits += 1
+            self.typing.remember(request.uri, request.prefix, request.suffix, answer)
+        return answer
 
-            try:
-                if isinstance(engine, RemoteEngine):  # streams on the event loop, no thread
-                    completion = await engine.complete(
-                        prefix, suffix, generation, cancelled=cancelled
-                    )
-                else:
-                    job = partial(
-                        engine.complete_detailed, prefix, suffix, generation, cancelled=cancelled
-                    )
-                    loop = asyncio.get_running_loop()
-                    completion = await loop.run_in_executor(self._executor, job)
-            except asyncio.CancelledError:  # $/cancelRequest: stop the worker too
-                stop.set()
-                self.stats.cancelled += 1
-                raise
-            except Cancelled:
-                self.stats.cancelled += 1
-                return None
-            answer = completion.text
-            if completion.fault is not None:  # not cached: ask again once the engine is back
-                self.stats.record((time.perf_counter() - started) * 1000)
-                return answer
+    async def _generate(self, engine: Engine, request: CompletionRequest) -> Completion | None:
+        """The engine's answer; None when superseded. `$/cancelRequest` (the task cancelled)
+        also stops a generation that runs in a worker thread."""
+        stop = threading.Event()
+        superseded = request.cancelled
+        request = dataclasses.replace(request, cancelled=lambda: stop.is_set() or superseded())
+        try:
+            return await engine.complete(request)
+        except asyncio.CancelledError:
+            stop.set()
+            self.stats.cancelled += 1
+            raise
+        except Cancelled:
+            self.stats.cancelled += 1
+            return None
+
+    def _keep(self, request: CompletionRequest, completion: Completion) -> str:
+        """Count a generation and cache its answer. An answer the engine could not give (a
+        fault) is neither: the suggestion is asked for again once the engine is back."""
+        if completion.fault is None:
             self.stats.record_generation(
                 completion.prompt_tokens, completion.reused_tokens, completion.new_tokens
             )
-            self.answers.put(prefix, suffix, generation, answer)
-        if not typed_through:
-            self.typing.remember(uri, prefix, suffix, answer)
-        self.stats.record((time.perf_counter() - started) * 1000)
-        return answer
+            self.answers.put(request.prefix, request.suffix, request.settings, completion.text)
+            self.typing.remember(request.uri, request.prefix, request.suffix, completion.text)
+        return completion.text

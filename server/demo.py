@@ -16,9 +16,8 @@ from pathlib import Path
 
 from nanopilot_examples import INVENTORY
 from nanopilot_models import DEFAULT_MODEL
-from server.decoders import DECODERS
-from server.devices import DEFAULT_THREADS, DEVICE_CHOICES
 from server.errors import UserError, run_cli
+from server.local.options import DECODERS, DEFAULT_THREADS, DEVICE_CHOICES
 from server.postprocess.context import line_prefix
 
 DEFAULT_POSITIONS = [f"{INVENTORY}:{spot}" for spot in ("17:16", "25:19", "31:5", "39:37", "47:11")]
@@ -90,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     import transformers
 
-    from server.engine import CompletionEngine
+    from server.contract import CompletionRequest
+    from server.local.engine import CompletionEngine
     from server.settings import ServerSettings, apply_settings
 
     torch.set_num_threads(max(args.threads, 1))
@@ -104,9 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     engine = CompletionEngine.load(args.model, device=args.device, decoder=args.decoder)
     kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
     print(f"model {args.model} ({kind}) on {engine.device}, {engine.decoder} decoder\n")
-    engine.complete(spots[0].prefix, spots[0].suffix, settings.generation)
-    for spot in spots:
-        result = engine.complete_detailed(spot.prefix, spot.suffix, settings.generation)
+    requests = [CompletionRequest(spot.prefix, spot.suffix, settings.generation) for spot in spots]
+    engine.complete_sync(requests[0])
+    for spot, request in zip(spots, requests, strict=True):
+        result = engine.complete_sync(request)
         typed = line_prefix(spot.prefix)
         label = spot.label.removeprefix(f"{INVENTORY.parent}/")
         print(f"{label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")

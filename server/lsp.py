@@ -1,9 +1,10 @@
-"""The language server: LSP messages in, suggestions from the completion engine out.
+"""The language server: LSP messages in, suggestions from the engine out.
 
 Handlers stay thin: documents come from pygls' workspace (incremental sync), positions are
 converted by positions.py, settings by settings.py, serving by completion_service.py and the
-model by model_host.py. Everything a handler may meet (unknown document, position past the end,
-no model yet) ends in an empty answer, never an exception.
+engine by model_host.py; the engine itself is only server/contract.py's `Engine`. Everything a
+handler may meet (unknown document, position past the end, no model yet) ends in an empty
+answer, never an exception.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import logging
 import re
 import uuid
-from functools import partial
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,8 +23,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from server.completion_service import CompletionService
-from server.engine import CompletionEngine
-from server.engines.remote import RemoteEngine
+from server.contract import Engine
 from server.errors import UserError
 from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
@@ -34,7 +34,6 @@ from server.stats import ServerStats
 
 logger = logging.getLogger(__name__)
 
-VERSION = "0.1.0"
 STATUS_COMMAND = "nanopilot.status"
 STATUS_NOTIFICATION = "nanopilot/status"
 ACCEPTED_COMMAND = "nanopilot.accepted"
@@ -54,13 +53,21 @@ class Cursor:
         return line_prefix(self.prefix)
 
 
+def version() -> str:
+    """nanopilot's installed version; "unknown" in a checkout that was never installed."""
+    try:
+        return metadata.version("nanopilot")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class NanopilotServer(LanguageServer):
     def __init__(self, default_model: Path, settings: ServerSettings) -> None:
-        super().__init__("nanopilot", VERSION, protocol_cls=NanopilotProtocol)
+        super().__init__("nanopilot", version(), protocol_cls=NanopilotProtocol)
         self.default_model = default_model
         self.settings = settings
         self.stats = ServerStats()
-        self.host = ModelHost()
+        self.host = ModelHost(on_health=self._engine_health)
         self.service = CompletionService(self.stats)
         self._tasks: set[asyncio.Task] = set()
 
@@ -146,34 +153,29 @@ class NanopilotServer(LanguageServer):
         if token:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
 
-    def _loaded(self, model_dir: Path, engine: CompletionEngine | RemoteEngine | None) -> str:
+    def _loaded(self, model_dir: Path, engine: Engine | None) -> str:
+        """What the load came to, for the progress report (and the log, with its source)."""
         if engine is None:
-            outcome = f"{model_dir} was replaced by a newer model setting"
-        elif isinstance(engine, RemoteEngine):
-            self.service.clear()
-            engine.health.on_change = partial(self._engine_health, engine)
-            outcome = f"engine {engine.health.name} in use"
-            self.log(outcome)
-            return outcome
+            outcome, source = f"{model_dir} was replaced by a newer model setting", model_dir
         else:
             self.service.clear()
-            kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
-            outcome = f"model ready on {engine.device} ({kind}, {engine.decoder} decoder)"
-        self.log(f"{outcome}: {model_dir}")
+            info = engine.describe()
+            outcome, source = info.ready, info.source
+        self.log(f"{outcome}: {source}")
         return outcome
 
-    def _engine_health(self, engine: RemoteEngine, fault: str | None) -> None:
-        """One message when a remote engine stops answering, a log line when it is back; the
-        status report goes to the client too (`nanopilot/status`, for its status bar)."""
+    def _engine_health(self, engine: Engine, fault: str | None) -> None:
+        """One message when the engine stops answering, a log line when it is back; the status
+        report goes to the client too (`nanopilot/status`, for its status bar)."""
         if engine is not self.host.engine:
             return
         self.protocol.notify(STATUS_NOTIFICATION, self.status())
+        name = engine.describe().name
         if fault is None:
-            self.log(f"engine {engine.health.name} answers again")
+            self.log(f"{name} answers again")
         else:
             self.show(
-                f"nanopilot: engine {engine.health.name} unreachable ({fault}); "
-                "suggestions are empty until it answers"
+                f"nanopilot: {name} unreachable ({fault}); suggestions are empty until it answers"
             )
 
     # --- requests --------------------------------------------------------------------------
@@ -207,25 +209,24 @@ class NanopilotServer(LanguageServer):
         return (cursor, text) if text else None
 
     def status(self) -> dict:
-        engine = self.host.engine
+        info = self.host.engine.describe() if self.host.engine else None
         if not self.settings.enable:
             state = "disabled"
         elif self.host.loading is not None:
             state = "loading"
-        elif engine is None:
+        elif info is None:
             state = "no model" if self.host.error else "starting"
-        elif isinstance(engine, RemoteEngine) and engine.health.unreachable:
+        elif info.fault is not None:
             state = "engine unreachable"
         else:
             state = "ready"
-        remote = engine.health if isinstance(engine, RemoteEngine) else None
         return {
             "state": state,
-            "model": str(engine.model_dir if engine else self.model_dir),
-            "device": str(engine.device) if engine else None,
-            "decoder": getattr(engine, "decoder", None),  # a remote engine has none
-            "fim": engine.is_fim if engine else None,
-            "error": self.host.error or (remote.error if remote else None),
+            "model": info.source if info else str(self.model_dir),
+            "device": info.device if info else None,
+            "decoder": info.decoder if info else None,
+            "fim": info.fim if info else None,
+            "error": self.host.error or (info.fault if info else None),
             "engine": self.settings.engine.kind,
             "settings": dataclasses.asdict(self.settings),
             **self.stats.summary(),

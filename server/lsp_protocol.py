@@ -2,8 +2,10 @@
 
 pygls deserialises each message in `structure_message` (the `json.loads` object hook); when a
 request's params fail validation it logs the error and drops the message, and the client waits
-forever. Here such a request becomes an `InvalidRequest` that `handle_message` answers with the
-JSON-RPC error -32602 (InvalidParams) naming what is wrong.
+forever. Here such a request is routed, under its own id, to the built-in method
+`INVALID_PARAMS`, whose handler raises JSON-RPC error -32602 (InvalidParams) naming what is
+wrong; pygls answers a handler's JSON-RPC error as it answers any other (its public way, no
+private call).
 """
 
 from __future__ import annotations
@@ -11,24 +13,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import attrs
 from cattrs import transform_error
-from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 logger = logging.getLogger(__name__)
 
 MAX_PROBLEMS = 3
-
-
-@attrs.define
-class InvalidRequest:
-    """A request that could not be deserialised, and why."""
-
-    id: int | str
-    method: str
-    reason: str
+INVALID_PARAMS = "nanopilot/invalidParams"  # never sent by a client: only routed here
 
 
 def why_invalid(err: Exception) -> str:
@@ -47,16 +39,15 @@ class NanopilotProtocol(LanguageServerProtocol):
             return super().structure_message(data)
         except JsonRpcInvalidParams as err:
             if "id" in data and isinstance(data.get("method"), str):
-                return InvalidRequest(data["id"], data["method"], why_invalid(err))
+                params = {"method": data["method"], "reason": why_invalid(err)}
+                return super().structure_message(
+                    {**data, "method": INVALID_PARAMS, "params": params}
+                )
             raise
 
-    def handle_message(self, message) -> None:
-        if not isinstance(message, InvalidRequest):
-            super().handle_message(message)
-            return
-        logger.warning("invalid params for %s: %s", message.method, message.reason)
-        error = types.ResponseError(
-            code=JsonRpcInvalidParams.CODE,
-            message=f"invalid params for {message.method}: {message.reason}",
-        )
-        self._send_response(message.id, error=error)
+    @lsp_method(INVALID_PARAMS)
+    def invalid_params(self, params: Any) -> None:
+        """The answer to a request whose params did not validate: error -32602."""
+        method, reason = params.method, params.reason  # pygls gives unknown params as an object
+        logger.warning("invalid params for %s: %s", method, reason)
+        raise JsonRpcInvalidParams(f"invalid params for {method}: {reason}")

@@ -1,4 +1,4 @@
-"""The model the server answers with, loaded in the background.
+"""The engine the server answers with, loaded in the background.
 
 Loading takes seconds; the server must answer meanwhile (empty lists). A newer load replaces an
 older one that is still running; a failed load keeps the engine that was serving, if any.
@@ -9,27 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from server.engine import CompletionEngine
-from server.engines.kinds import remote_engine
-from server.engines.remote import RemoteEngine
-from server.engines.settings import EngineSettings
+from server.contract import Engine
 from server.errors import UserError
+from server.local.engine import CompletionEngine
+from server.remote.kinds import remote_engine
+from server.remote.settings import EngineSettings
 
 logger = logging.getLogger(__name__)
 
+# Told when the engine stops answering (with the reason) and when it answers again (None).
+HealthListener = Callable[[Engine, str | None], None]
+
 
 class ModelHost:
-    def __init__(self) -> None:
-        self.engine: CompletionEngine | RemoteEngine | None = None
+    def __init__(self, on_health: HealthListener | None = None) -> None:
+        self.engine: Engine | None = None
         self.loading: Path | None = None  # the directory being loaded
         self.error: str | None = None
+        self._on_health = on_health
         self._generation = 0
-
-    @property
-    def ready(self) -> bool:
-        return self.engine is not None
 
     async def load(
         self,
@@ -37,32 +39,34 @@ class ModelHost:
         device: str,
         remote: EngineSettings | None = None,
         decoder: str = "auto",
-    ) -> CompletionEngine | RemoteEngine | None:
+    ) -> Engine | None:
         """Load in a worker thread (or connect to `remote`); None when a newer load replaced
         this one meanwhile. Raises UserError (kept in `error`) when it cannot."""
         self._generation += 1
         generation = self._generation
         self.loading = model_dir
         try:
-            if remote is not None and remote.kind != "local":
-                engine = remote_engine(remote)
-            else:
-                engine = await asyncio.to_thread(CompletionEngine.load, model_dir, device, decoder)
+            engine = await self._make(model_dir, device, remote, decoder)
         except UserError as err:
             if generation == self._generation:
                 self.error, self.loading = str(err), None
             raise
         if generation != self._generation:
-            await close(engine)
+            await engine.aclose()
             return None
         previous = self.engine
         self.engine, self.error, self.loading = engine, None, None
-        await close(previous)
-        logger.info("model %s ready on %s", model_dir, engine.device)
+        if previous is not None:
+            await previous.aclose()
+        logger.info("%s: %s", engine.describe().ready, model_dir)
         return engine
 
-
-async def close(engine: CompletionEngine | RemoteEngine | None) -> None:
-    """Release a replaced engine's connections (a local model is left to the garbage collector)."""
-    if isinstance(engine, RemoteEngine):
-        await engine.aclose()
+    async def _make(
+        self, model_dir: Path, device: str, remote: EngineSettings | None, decoder: str
+    ) -> Engine:
+        if remote is None or remote.kind == "local":
+            return await asyncio.to_thread(CompletionEngine.load, model_dir, device, decoder)
+        engine = remote_engine(remote)
+        if self._on_health is not None:
+            engine.health.on_change = partial(self._on_health, engine)
+        return engine

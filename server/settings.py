@@ -12,30 +12,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from server.decoders import DECODERS
-from server.devices import DEVICE_CHOICES
-from server.engines.settings import EngineSettings, parse_engine
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
+from server.local.options import DECODERS, DEVICE_CHOICES
+from server.remote.settings import EngineSettings, parse_engine
 
 SECTION = "nanopilot"
 MULTILINE_MODES = ("auto", "always", "never")
 
 
+# The generation settings' defaults are the ones served (one set, in server/contract.py).
+_SERVED = GenerationSettings()
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     model: str | None = None  # None: the --model directory (or the shipped default)
-    temperature: float = 0.2
-    top_p: float = 0.95
-    max_new_tokens: int = 48
-    multiline: str = "auto"
+    temperature: float = _SERVED.temperature
+    top_p: float = _SERVED.top_p
+    max_new_tokens: int = _SERVED.max_new_tokens
+    multiline: str = _SERVED.multiline
     enable: bool = True
     device: str = "auto"
-    decoder: str = "auto"  # decoders.py: auto (lean float32), onnx (int8, faster), huggingface
-    context_tokens: int | None = None  # None: the engine's default (local 256, remote 1024)
-    # Off by default: the shipped model completes lines better from the prefix alone (edit
-    # similarity at a statement start 29.7 vs 19.2 with the FIM prompt, models/default/README.md),
-    # and without the suffix each keystroke re-runs fewer tokens.
-    use_suffix: bool = False
+    decoder: str = "auto"  # local/decoders.py: auto (lean float32), onnx (int8), huggingface
+    context_tokens: int | None = _SERVED.context_tokens  # None: the engine's default
+    use_suffix: bool = _SERVED.use_suffix  # why it is off: GenerationSettings.use_suffix
     engine: EngineSettings = EngineSettings()  # which engine generates (local: the model above)
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.answer_cache import AnswerCache, TypingThrough
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
 
 
 def test_answer_cache_is_lru():

@@ -6,6 +6,8 @@ import importlib.util
 import json
 import sys
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 spec = importlib.util.spec_from_file_location("latency", REPO_ROOT / "benchmarks" / "latency.py")
@@ -37,5 +39,12 @@ def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
     paths = {latency.SERVED, latency.SERVED_ONNX, latency.SERVED_HF, latency.NAIVE,
              latency.NAIVE_STOP}  # fmt: skip
     assert set(figures["typing"]) == set(figures["fresh_spot"]) == paths
-    assert figures["fresh_spots"] == 3 and figures["fresh_spot"][latency.NAIVE]["slower_p95"] > 0
+    assert figures["fresh_spots"] == 3
+    for section in ("typing", "fresh_spot"):  # each row's figures, and its ratio to the server's
+        served = figures[section][latency.SERVED]
+        for path, row in figures[section].items():
+            assert 0 < row["p50"] <= row["p95"] <= row["max"], (section, path)
+            if path != latency.SERVED:
+                assert row["slower_p95"] == pytest.approx(row["p95"] / served["p95"])
+    assert 0 < figures["kv_reuse_rate"] <= 1  # typing reuses the key/value cache
     assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0

@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from server.generation import filter_logits
-from training.char_model.model import GPTConfig, SimpleGPT
+from training.char_model.model import GPTConfig, SimpleGPT, filter_logits
 
 TINY = GPTConfig(vocab_size=11, block_size=8, n_embd=32, n_head=4, n_layer=2, dropout=0.0)
 

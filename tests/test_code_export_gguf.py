@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from server.errors import UserError
-from server.saved_model import load_saved_model
+from server.local.saved_model import load_saved_model
 from training.code_model.export_gguf import export, main
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.errors import UserError
-from server.saved_model import load_saved_model
+from server.local.saved_model import load_saved_model
 from training.code_model.generate import generate_code, main
 
 

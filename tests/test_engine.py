@@ -2,59 +2,77 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from server.engine import Cancelled, CompletionEngine, GenerationSettings
+from server.contract import Cancelled, Completion, CompletionRequest, GenerationSettings
 from server.errors import UserError
 from server.fim import fim_token_ids
-from server.generation import repeated_tail, restrict, sample_token
-from server.healing import HealingIndex
-from server.kv_cache import PrefixKVCache
-from server.prompt import MAX_SUFFIX_TOKENS, coarse_cut
+from server.local.engine import CompletionEngine
+from server.local.healing import HealingIndex
+from server.local.kv_cache import PrefixKVCache
+from server.local.token_loop import TokenGenerator, nucleus, repeated_tail, restrict, sample_token
+from server.prompt_budget import MAX_SUFFIX_TOKENS, coarse_cut
 from tests.tiny_model import FUNCTIONS, RELIABLE_COMPLETIONS
 
-GREEDY = GenerationSettings(temperature=0.0)
-GREEDY_BLOCK = GenerationSettings(temperature=0.0, multiline="always", max_new_tokens=64)
+ADD = "def add(a, b):\n    "
+
+# What the server serves (GenerationSettings' defaults), greedy; then one line, with the suffix.
+SERVED = GenerationSettings(temperature=0.0)
+GREEDY = dataclasses.replace(SERVED, multiline="never", use_suffix=True)
 
 
 @pytest.fixture(scope="module", params=["auto", "huggingface", "onnx"])
-def decoder(request):
+def decoder(request) -> str:
     """Every engine test runs on each decoder: the lean GPT-2 pass, the Hugging Face one and the
     int8 ONNX Runtime step."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NANOPILOT_DECODER", request.param)
-        yield request.param
+    return request.param
 
 
 @pytest.fixture(scope="module")
 def engine(tiny_model_dir, decoder) -> CompletionEngine:
-    return CompletionEngine.load(tiny_model_dir, device="cpu")
+    return CompletionEngine.load(tiny_model_dir, device="cpu", decoder=decoder)
 
 
 @pytest.fixture(scope="module")
 def fim_engine(tiny_fim_model_dir, decoder) -> CompletionEngine:
-    return CompletionEngine.load(tiny_fim_model_dir, device="cpu")
+    return CompletionEngine.load(tiny_fim_model_dir, device="cpu", decoder=decoder)
+
+
+def detailed(
+    engine: CompletionEngine, prefix: str, suffix: str, settings: GenerationSettings = GREEDY
+) -> Completion:
+    return engine.complete_sync(CompletionRequest(prefix, suffix, settings))
+
+
+def suggest(
+    engine: CompletionEngine, prefix: str, suffix: str, settings: GenerationSettings = GREEDY
+) -> str:
+    return detailed(engine, prefix, suffix, settings).text
 
 
 @pytest.mark.parametrize(("prefix", "expected"), RELIABLE_COMPLETIONS.items())
 def test_completes_the_line_after_indentation(engine, prefix, expected):
     assert not engine.is_fim
-    assert engine.complete(prefix, "\n", GREEDY) == expected
+    assert suggest(engine, prefix, "\n", GREEDY) == expected
 
 
 @pytest.mark.parametrize(("prefix", "expected"), RELIABLE_COMPLETIONS.items())
 def test_fim_model_completes_with_the_suffix(fim_engine, prefix, expected):
     assert fim_engine.is_fim
-    assert fim_engine.complete(prefix, "\n", GREEDY) == expected
+    assert suggest(fim_engine, prefix, "\n", GREEDY) == expected
 
 
 def test_multiline_completes_a_block_and_stops_at_its_end(engine):
     total = FUNCTIONS[-1]
     signature = total.split("\n")[0]
-    assert engine.complete(signature, "", GREEDY_BLOCK) == total[len(signature) :].rstrip()
-    single = engine.complete(signature, "", GREEDY)
+    block = dataclasses.replace(SERVED, max_new_tokens=64)  # auto: a block after `def ...:`
+    assert suggest(engine, signature, "", block) == total[len(signature) :].rstrip()
+    single = suggest(engine, signature, "", GREEDY)
     assert single == "\n    result = 0"
 
 
@@ -68,17 +86,17 @@ def test_without_healing_the_indentation_boundary_misleads_the_model(engine, tin
         model.generate(ids, max_new_tokens=6, do_sample=False)[0, ids.shape[1] :]
     )
     assert not raw.startswith("return a + b")
-    assert engine.complete(prefix, "", GREEDY) == "return a + b"
+    assert suggest(engine, prefix, "", GREEDY) == "return a + b"
 
 
-def test_reusing_the_kv_cache_gives_the_same_answers(engine, tiny_model_dir):
-    fresh = CompletionEngine.load(tiny_model_dir, device="cpu")
+def test_reusing_the_kv_cache_gives_the_same_answers(engine, tiny_model_dir, decoder):
+    fresh = CompletionEngine.load(tiny_model_dir, device="cpu", decoder=decoder)
     text = FUNCTIONS[-1]
-    first = engine.complete_detailed(text[:30], "", GREEDY)
-    second = engine.complete_detailed(text[:33], "", GREEDY)
+    first = detailed(engine, text[:30], "", GREEDY)
+    second = detailed(engine, text[:33], "", GREEDY)
     assert second.reused_tokens > 0
     assert first.prompt_tokens > 0
-    assert second.text == fresh.complete(text[:33], "", GREEDY)
+    assert second.text == suggest(fresh, text[:33], "", GREEDY)
 
 
 def test_kv_cache_logits_match_a_full_run(tiny_model_dir):
@@ -97,8 +115,8 @@ def test_kv_cache_logits_match_a_full_run(tiny_model_dir):
 
 
 def test_identical_prompt_reruns_only_its_last_token(engine):
-    engine.complete_detailed("def square(x):", "", GREEDY)
-    again = engine.complete_detailed("def square(x):", "", GREEDY)
+    detailed(engine, "def square(x):", "", GREEDY)
+    again = detailed(engine, "def square(x):", "", GREEDY)
     assert again.reused_tokens == again.prompt_tokens - 1
 
 
@@ -115,8 +133,8 @@ def test_back_off_removes_split_indentation(tiny_model_dir):
 
 
 def test_back_off_joins_a_word_split_across_tokens(engine):
-    assert engine.complete("def add(a, b):\n    ret", "\n", GREEDY) == "urn a + b"
-    assert engine.complete("def add(a, b):\n    return a", "\n", GREEDY) == " + b"
+    assert suggest(engine, "def add(a, b):\n    ret", "\n", GREEDY) == "urn a + b"
+    assert suggest(engine, "def add(a, b):\n    return a", "\n", GREEDY) == " + b"
 
 
 def test_back_off_keeps_multibyte_text_and_special_tokens():
@@ -139,19 +157,33 @@ def test_long_document_prompt_fits_the_budget(engine):
     prefix = "\n".join(FUNCTIONS) * 3000 + "def add(a, b):\n    "  # about 1 MB
     assert len(prefix) > 1_000_000
     settings = GenerationSettings(temperature=0.0, context_tokens=64)
-    result = engine.complete_detailed(prefix, "", settings)
+    result = detailed(engine, prefix, "", settings)
     assert 0 < result.prompt_tokens <= 64
     assert result.text.startswith("return")
 
 
-def test_special_token_names_in_the_document_are_plain_text(fim_engine):
-    assert fim_engine.complete("s = '<fim_middle><|endoftext|>'\n", "", GREEDY) is not None
+def test_special_token_names_in_the_document_are_plain_text(fim_engine, tiny_fim_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_fim_model_dir)
+    document = "s = '<fim_middle><|endoftext|>'\n"
+    prompt = fim_engine.prompt_for(document, "", GREEDY, heal=False)
+    assert not set(prompt.ids) & set(tokenizer.all_special_ids)
+    assert tokenizer.decode(prompt.ids) == document
+    healed = fim_engine.prompt_for(document, "", GREEDY)
+    assert not set(healed.ids) & set(tokenizer.all_special_ids)
+    assert tokenizer.decode(healed.ids) + healed.healed == document
+    assert detailed(fim_engine, document, "", GREEDY).prompt_tokens == len(healed.ids)
 
 
 def test_sampling_with_temperature(engine):
+    """A nucleus of one token is greedy; otherwise the same seed gives the same suggestion."""
+    nucleus_of_one = dataclasses.replace(GREEDY, temperature=0.8, top_p=1e-6)
+    assert suggest(engine, ADD, "", nucleus_of_one) == suggest(engine, ADD, "", GREEDY)
     settings = GenerationSettings(temperature=0.8, top_p=0.9, multiline="always")
-    for _ in range(3):
-        assert isinstance(engine.complete("def total(values):\n", "", settings), str)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        runs.append([suggest(engine, "def total(values):\n", "", settings) for _ in range(3)])
+    assert runs[0] == runs[1]
 
 
 def test_sample_token_respects_top_p_and_restrict():
@@ -164,8 +196,19 @@ def test_sample_token_respects_top_p_and_restrict():
 
 def test_cancelled_generation_raises(engine):
     with pytest.raises(Cancelled):
-        engine.complete("def add(a, b):", "", GREEDY, cancelled=lambda: True)
-    assert engine.complete("def add(a, b):\n    ", "", GREEDY) == "return a + b"
+        engine.complete_sync(CompletionRequest("def add(a, b):", "", GREEDY, lambda: True))
+    assert suggest(engine, ADD, "", GREEDY) == "return a + b"
+
+
+def test_complete_runs_in_the_worker_thread_and_gives_the_same(engine):
+    request = CompletionRequest(ADD, "", GREEDY)
+
+    async def both() -> tuple[Completion, Completion]:
+        return await engine.complete(request), await engine.complete(request)
+
+    first, second = asyncio.run(both())
+    assert first.text == second.text == engine.complete_sync(request).text == "return a + b"
+    assert second.reused_tokens == second.prompt_tokens - 1
 
 
 def test_missing_model_dir_says_how_to_create_one(tmp_path):
@@ -212,11 +255,14 @@ def test_repeated_tail_finds_loops():
     assert repeated_tail([1, 2, 1, 2]) == 0  # twice is not a loop yet
 
 
+def test_nucleus_keeps_the_smallest_set_that_reaches_top_p():
+    logits = torch.tensor([[0.15, 0.5, 0.05, 0.3]]).log()  # unsorted on purpose
+    assert nucleus(logits, 0.75).isfinite().tolist() == [[False, True, False, True]]
+    assert nucleus(logits, 0.9).isfinite().tolist() == [[True, True, False, True]]
+    assert nucleus(logits, 1.0).isfinite().all()
+
+
 def test_no_comment_is_started_at_a_line_start_unless_allowed():
-    import torch
-
-    from server.generation import TokenGenerator
-
     texts = ["a", "#", "  # x", "\n    #", "return", " "]
     generator = TokenGenerator(None, None, texts, None, frozenset())  # type: ignore[arg-type]
     logits = torch.tensor([0.0, 9.0, 8.0, 7.0, 1.0, 0.5])

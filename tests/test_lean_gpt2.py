@@ -10,12 +10,13 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from nanopilot_models import DEFAULT_MODEL
-from server.decoders import decoder_for
-from server.engine import CompletionEngine, GenerationSettings
+from server.contract import CompletionRequest, GenerationSettings
 from server.errors import UserError
-from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache, supports
-from server.saved_model import load_saved_model
+from server.local.decoders import decoder_for
+from server.local.engine import CompletionEngine
+from server.local.kv_cache import PrefixKVCache
+from server.local.lean_gpt2 import LeanKVCache, supports
+from server.local.saved_model import load_saved_model
 
 CPU = torch.device("cpu")
 
@@ -54,15 +55,15 @@ def test_greedy_tokens_equal_the_hugging_face_paths_on_the_shipped_model():
     assert generated["LeanKVCache"] == generated["PrefixKVCache"]
 
 
-def test_the_engine_runs_gpt2_lean_on_the_cpu_and_completes_the_same(tiny_model_dir, monkeypatch):
+def test_the_engine_runs_gpt2_lean_on_the_cpu_and_completes_the_same(tiny_model_dir):
     lean = CompletionEngine.load(tiny_model_dir, device="cpu")
-    assert isinstance(lean._generator._kv, LeanKVCache)
+    assert lean.decoder == "lean" and lean.describe().decoder == "lean"
+    hf = CompletionEngine.load(tiny_model_dir, device="cpu", decoder="huggingface")
+    assert hf.decoder == "huggingface"
     greedy = GenerationSettings(temperature=0.0, max_new_tokens=24)
-    monkeypatch.setenv("NANOPILOT_DECODER", "huggingface")
-    hf = CompletionEngine.load(tiny_model_dir, device="cpu")
-    assert isinstance(hf._generator._kv, PrefixKVCache)
     for prefix in ["def add(a, b):\n    ", "def total(values):\n    result = 0\n", "def gr"]:
-        assert lean.complete(prefix, "", greedy) == hf.complete(prefix, "", greedy)
+        request = CompletionRequest(prefix, "", greedy)
+        assert lean.complete_sync(request).text == hf.complete_sync(request).text
 
 
 def test_other_models_and_devices_keep_the_hugging_face_path(tiny_model):
@@ -75,14 +76,11 @@ def test_other_models_and_devices_keep_the_hugging_face_path(tiny_model):
         tiny_model.config.scale_attn_by_inverse_layer_idx = False
 
 
-def test_the_decoder_variable_chooses_or_is_refused(tiny_model, monkeypatch):
-    monkeypatch.setenv("NANOPILOT_DECODER", "huggingface")
-    assert isinstance(decoder_for(tiny_model, CPU), PrefixKVCache)
-    monkeypatch.setenv("NANOPILOT_DECODER", "fast")
-    with pytest.raises(
-        UserError, match="NANOPILOT_DECODER='fast': use one of auto, lean, onnx, huggingface"
-    ):
-        decoder_for(tiny_model, CPU)
+def test_the_decoder_choice_is_followed_or_refused(tiny_model):
+    assert isinstance(decoder_for(tiny_model, CPU, "huggingface"), PrefixKVCache)
+    assert isinstance(decoder_for(tiny_model, CPU, "lean"), LeanKVCache)
+    with pytest.raises(UserError, match="the lean decoder runs GPT-2 models on the CPU only"):
+        decoder_for(tiny_model, torch.device("cuda"), "lean")
 
 
 def test_a_prompt_past_the_context_is_refused_and_the_cache_reset(tiny_model):

@@ -11,12 +11,12 @@ import pytest
 import pytest_asyncio
 import torch
 
-from server.engine import CompletionEngine
-from server.engines.kinds import remote_engine
-from server.engines.settings import EngineSettings
+from server.contract import Cancelled, CompletionRequest, GenerationSettings
 from server.fim import fim_token_ids
-from server.generation import Cancelled, GenerationSettings
-from server.saved_model import load_saved_model
+from server.local.engine import CompletionEngine
+from server.local.saved_model import load_saved_model
+from server.remote.kinds import remote_engine
+from server.remote.settings import EngineSettings
 from tests.conftest import REPO_ROOT
 from tests.llama_server import DEFAULT_MODEL, LlamaServer, require_binary
 from tests.test_lsp import end_of, inline, open_document, start_server, status, wait_for_state
@@ -41,7 +41,7 @@ MARKERS = [
 ]
 PREFIXES = [SOURCE[: SOURCE.index(marker) + len(marker)] for marker in MARKERS]
 # A prompt budget that both engines' prompts fit whole (the longest prefix is 308 tokens).
-GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=False,
+GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=24, multiline="never",
                             context_tokens=400)  # fmt: skip
 LOOPING_PREFIX = "def main():\n    # The list of the"  # the shipped model repeats " list of the"
 
@@ -113,14 +113,14 @@ async def test_served_completions_equal_the_local_engines(llamacpp, local_engine
     printed (and reported in docs/engines.md)."""
     healed_differs = []
     for prefix in PREFIXES:
-        remote = await llamacpp.complete(prefix, "\n", GREEDY)
+        remote = await llamacpp.complete(CompletionRequest(prefix, "\n", GREEDY))
         assert remote.fault is None
-        unhealed = local_engine.complete_detailed(prefix, "\n", GREEDY, heal=False)
+        unhealed = local_engine.complete_sync(CompletionRequest(prefix, "\n", GREEDY), heal=False)
         if remote.text != unhealed.text:  # a loop the local engine cut
             assert unhealed.text and remote.text.startswith(unhealed.text), prefix[-30:]
             more = remote.text[len(unhealed.text) :]
             assert repeats_its_tail(unhealed.text, more), (prefix[-30:], remote.text)
-        healed = local_engine.complete_detailed(prefix, "\n", GREEDY)
+        healed = local_engine.complete_sync(CompletionRequest(prefix, "\n", GREEDY))
         if healed.text != remote.text:
             healed_differs.append((prefix.splitlines()[-1], healed.text, remote.text))
     print(
@@ -132,8 +132,8 @@ async def test_served_completions_equal_the_local_engines(llamacpp, local_engine
 @ON_THE_MODULE_LOOP
 async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
     prefix = PREFIXES[0]
-    first = await llamacpp.complete(prefix, "", GREEDY)
-    second = await llamacpp.complete(prefix + "i", "", GREEDY)
+    first = await llamacpp.complete(CompletionRequest(prefix, "", GREEDY))
+    second = await llamacpp.complete(CompletionRequest(prefix + "i", "", GREEDY))
     assert first.prompt_tokens > 0
     assert second.reused_tokens >= first.prompt_tokens - 2
 
@@ -149,7 +149,7 @@ async def test_closing_the_stream_stops_generation(llama, llamacpp):
         return events > 3
 
     with pytest.raises(Cancelled):
-        await llamacpp.complete(LOOPING_PREFIX, "", long, cancelled=cancelled)
+        await llamacpp.complete(CompletionRequest(LOOPING_PREFIX, "", long, cancelled=cancelled))
     for _ in range(50):
         slots = httpx.get(f"{llama.url}/slots").json()
         if not any(slot["is_processing"] for slot in slots):
@@ -165,12 +165,15 @@ async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp)
     openai = remote_engine(
         EngineSettings(kind="openai", url=llama.url, fim_template="starcoder", timeout_ms=30_000)
     )
-    fim = GenerationSettings(temperature=0.0, max_new_tokens=24, use_suffix=True)
+    fim = GenerationSettings(temperature=0.0, max_new_tokens=24, multiline="never", use_suffix=True)
     try:
         for prefix in PREFIXES[:4]:  # the starcoder template's prompt against /infill's
-            via_openai = await openai.complete(prefix, "\n", fim)
+            via_openai = await openai.complete(CompletionRequest(prefix, "\n", fim))
             assert via_openai.fault is None
-            assert via_openai.text == (await llamacpp.complete(prefix, "\n", fim)).text
+            assert (
+                via_openai.text
+                == (await llamacpp.complete(CompletionRequest(prefix, "\n", fim))).text
+            )
     finally:
         await openai.aclose()
 
@@ -187,8 +190,8 @@ async def test_editor_sees_the_same_ghost_text_and_survives_the_engine_dying(lla
         text = next(  # a spot where token healing (which llama.cpp lacks) changes nothing
             prefix
             for prefix in PREFIXES
-            if local_engine.complete(prefix, "\n", GREEDY)
-            == local_engine.complete_detailed(prefix, "\n", GREEDY, heal=False).text
+            if local_engine.complete_sync(CompletionRequest(prefix, "\n", GREEDY)).text
+            == local_engine.complete_sync(CompletionRequest(prefix, "\n", GREEDY), heal=False).text
         )
         for client in (local, remote):
             open_document(client, text + "\n")

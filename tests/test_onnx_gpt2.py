@@ -11,12 +11,12 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from server import onnx_gpt2
-from server.decoders import decoder_for
-from server.engine import CompletionEngine
 from server.errors import UserError
-from server.lean_gpt2 import LeanKVCache
-from server.onnx_gpt2 import OnnxKVCache
+from server.local import onnx_gpt2
+from server.local.decoders import decoder_for
+from server.local.engine import CompletionEngine
+from server.local.lean_gpt2 import LeanKVCache
+from server.local.onnx_gpt2 import OnnxKVCache
 
 CPU = torch.device("cpu")
 
@@ -97,4 +97,4 @@ def test_the_decoder_setting_is_checked(tiny_model, tiny_model_dir):
     with pytest.raises(UserError, match="runs GPT-2 models on the CPU only"):
         decoder_for(tiny_model, torch.device("cuda"), "onnx")
     engine = CompletionEngine.load(tiny_model_dir, device="cpu", decoder="onnx")
-    assert isinstance(engine._generator._kv, OnnxKVCache)
+    assert engine.decoder == "onnx"

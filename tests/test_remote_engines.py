@@ -4,21 +4,22 @@ The `nanopilot.engine` setting itself is checked in tests/test_settings.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
 
 import pytest
 
-from server.engines.fim_templates import NAMED, parse_template
-from server.engines.kinds import remote_engine
-from server.engines.settings import EngineSettings
+from server.contract import Cancelled, CompletionRequest, GenerationSettings
 from server.errors import UserError
-from server.generation import Cancelled, GenerationSettings
+from server.remote.fim_templates import NAMED, parse_template
+from server.remote.kinds import remote_engine
+from server.remote.settings import EngineSettings
 from tests.fake_engine import FakeEngine, Reply, sse
 
 PREFIX = "def add(a, b):\n    "
-GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=True)
+GREEDY = GenerationSettings(temperature=0.0, max_new_tokens=16, multiline="never", use_suffix=True)
 
 
 def llama_tokens(*texts: str, cache_n: int = 0, prompt_n: int = 7) -> list[str]:
@@ -70,7 +71,7 @@ async def test_llamacpp_infill_streams_and_stops_at_the_end_of_the_line(fake):
         else Reply(lines=llama_tokens("return", " a", " +", " b", "\n", "\n", "def", " f"))
     )
     engine = engine_for(fake, "llamacpp", timeout_ms=5000)
-    completion = await engine.complete(PREFIX, "\n\nprint(1)\n", GREEDY)
+    completion = await engine.complete(CompletionRequest(PREFIX, "\n\nprint(1)\n", GREEDY))
     await engine.aclose()
     assert completion.text == "return a + b"
     assert completion.prompt_tokens == 7 and completion.fault is None
@@ -93,7 +94,9 @@ async def test_llamacpp_without_fim_tokens_falls_back_to_completion(fake):
     fake.reply = reply
     engine = engine_for(fake, "llamacpp")
     for _ in range(2):
-        assert (await engine.complete(PREFIX, "x = 1\n", GREEDY)).text == "return a"
+        assert (
+            await engine.complete(CompletionRequest(PREFIX, "x = 1\n", GREEDY))
+        ).text == "return a"
     await engine.aclose()
     paths = [seen.path for seen in fake.seen]
     assert paths == ["/props", "/infill", "/completion", "/completion"]
@@ -105,9 +108,11 @@ async def test_llamacpp_without_a_suffix_continues_the_prefix(fake):
     (an `/infill` with an empty suffix would tell the model that the file ends at the cursor)."""
     fake.reply = lambda path, body: Reply(lines=llama_tokens("return a", "\n"))
     engine = engine_for(fake, "llamacpp")
-    prefix_only = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=False)
-    assert (await engine.complete(PREFIX, "x = 1\n", prefix_only)).text == "return a"
-    assert (await engine.complete(PREFIX, "", GREEDY)).text == "return a"
+    prefix_only = dataclasses.replace(GREEDY, use_suffix=False)
+    assert (
+        await engine.complete(CompletionRequest(PREFIX, "x = 1\n", prefix_only))
+    ).text == "return a"
+    assert (await engine.complete(CompletionRequest(PREFIX, "", GREEDY))).text == "return a"
     await engine.aclose()
     assert [seen.path for seen in fake.seen] == ["/props", "/completion", "/completion"]
     assert fake.seen[1].body["prompt"] == PREFIX
@@ -121,7 +126,7 @@ async def test_cancelling_closes_the_stream(fake):
         return bool(fake.seen) and fake.seen[-1].written >= 4
 
     with pytest.raises(Cancelled):
-        await engine.complete(PREFIX, "", GREEDY, cancelled=cancelled)
+        await engine.complete(CompletionRequest(PREFIX, "", GREEDY, cancelled=cancelled))
     await engine.aclose()
     assert fake.seen[-1].ended().hung_up
     assert not engine.health.unreachable  # a cancellation is not a fault
@@ -149,7 +154,7 @@ async def test_openai_completions_request_and_stream(fake, monkeypatch):
         api_key_env="NANOPILOT_TEST_KEY",
         fim_template="qwen2.5-coder",
     )
-    completion = await engine.complete(PREFIX, "\nx = 1\n", GREEDY)
+    completion = await engine.complete(CompletionRequest(PREFIX, "\nx = 1\n", GREEDY))
     await engine.aclose()
     assert completion.text == "return a + b" and completion.prompt_tokens == 9
     (seen,) = fake.seen
@@ -182,8 +187,8 @@ OLLAMA_TRANSCRIPT = [
 async def test_ollama_generate_raw(fake):
     fake.reply = lambda path, body: Reply(lines=OLLAMA_TRANSCRIPT, content_type="x-ndjson")
     engine = engine_for(fake, "ollama", model=OLLAMA_MODEL, fim_template="qwen2.5-coder")
-    prefix_only = GenerationSettings(temperature=0.0, max_new_tokens=16, use_suffix=False)
-    completion = await engine.complete(PREFIX, "x = 1\n", prefix_only)
+    prefix_only = dataclasses.replace(GREEDY, use_suffix=False)
+    completion = await engine.complete(CompletionRequest(PREFIX, "x = 1\n", prefix_only))
     await engine.aclose()
     assert completion.text == "return a + b" and completion.prompt_tokens == 21
     (seen,) = fake.seen
@@ -220,11 +225,11 @@ async def test_faults_give_an_empty_answer_one_message_and_recovery(fake, fault)
     changes: list[str | None] = []
     engine.health.on_change = changes.append
     for _ in range(3):
-        completion = await engine.complete(PREFIX, "", GREEDY)
+        completion = await engine.complete(CompletionRequest(PREFIX, "", GREEDY))
         assert completion.text == "" and completion.fault
     assert engine.health.unreachable and engine.health.faults == 3
     broken = False
-    assert (await engine.complete(PREFIX, "", GREEDY)).text == "return a"
+    assert (await engine.complete(CompletionRequest(PREFIX, "", GREEDY))).text == "return a"
     await engine.aclose()
     assert not engine.health.unreachable
     assert len(changes) == 2 and changes[0] and changes[1] is None  # one outage, one recovery
@@ -235,7 +240,7 @@ async def test_a_refused_connection_is_a_fault():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     engine = remote_engine(EngineSettings(kind="ollama", url=f"http://127.0.0.1:{port}"))
-    completion = await engine.complete(PREFIX, "", GREEDY)
+    completion = await engine.complete(CompletionRequest(PREFIX, "", GREEDY))
     await engine.aclose()
     assert completion.text == "" and "cannot connect" in completion.fault
 
@@ -251,7 +256,7 @@ async def test_a_request_superseded_while_the_engine_hangs_ends_at_once(fake):
         return calls > 5
 
     with pytest.raises(Cancelled):  # not a 10-minute timeout, not a fault
-        await engine.complete(PREFIX, "", GREEDY, cancelled=superseded)
+        await engine.complete(CompletionRequest(PREFIX, "", GREEDY, cancelled=superseded))
     await engine.aclose()
     assert not engine.health.unreachable
 
@@ -271,8 +276,8 @@ async def test_llamacpp_prompt_is_cut_to_fit_a_slots_context(fake):
     engine = engine_for(fake, "llamacpp")
     short = "x = 1\n" + PREFIX  # fits without asking /tokenize
     long_file = "".join(f"line_{number} = {number}\n" for number in range(500)) + PREFIX
-    await engine.complete(short, "\n", GREEDY)
-    await engine.complete(long_file, "\n", GREEDY)
+    await engine.complete(CompletionRequest(short, "\n", GREEDY))
+    await engine.complete(CompletionRequest(long_file, "\n", GREEDY))
     await engine.aclose()
     paths = [seen.path for seen in fake.seen]
     assert paths == ["/props", "/infill", "/tokenize", "/infill"]

@@ -1,13 +1,13 @@
 """server/settings.py: validation per value; the line mode decided per request (context.py); the
-`nanopilot.engine` object (server/engines/settings.py)."""
+`nanopilot.engine` object (server/remote/settings.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.engines.settings import EngineSettings, parse_engine
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
 from server.postprocess.context import EditContext, wants_multiline
+from server.remote.settings import EngineSettings, parse_engine
 from server.settings import ServerSettings, apply_settings
 
 
@@ -97,3 +97,9 @@ def test_a_bad_engine_setting_is_reported_and_the_previous_kept():
     updated, problems = apply_settings(current, {"nanopilot": {"engine": {"kind": "x"}}})
     assert updated.engine.kind == "llamacpp"
     assert len(problems) == 1 and problems[0].startswith("nanopilot.engine = ")
+
+
+def test_the_generation_defaults_are_the_served_ones():
+    """One set of defaults: an engine built with GenerationSettings() runs what users get."""
+    assert ServerSettings().generation == GenerationSettings()
+    assert GenerationSettings().multiline == "auto" and GenerationSettings().use_suffix is False

@@ -12,8 +12,9 @@ import * as path from 'node:path';
 export type Multiline = 'auto' | 'always' | 'never';
 
 /**
- * `nanopilot.decoder`: what runs the local model token by token (server/decoders.py). `onnx` needs
- * the optional `nanopilot[onnx]` extra, which the managed environment installs when it is chosen.
+ * `nanopilot.decoder`: what runs the local model token by token (server/local/decoders.py).
+ * `onnx` needs the optional `nanopilot[onnx]` extra, which the managed environment installs when
+ * it is chosen.
  */
 export type Decoder = 'auto' | 'lean' | 'onnx' | 'huggingface';
 

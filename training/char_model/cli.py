@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
-from server.devices import DEVICE_CHOICES, resolve_device
 from server.errors import UserError
+from server.local.devices import resolve_device
+from server.local.options import DEVICE_CHOICES
 from training.char_model.checkpoint import load_checkpoint
 from training.char_model.data import download_alice, read_text, split_train_val
 from training.char_model.model import GPTConfig, SimpleGPT

@@ -15,7 +15,19 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from server.generation import filter_logits
+
+def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Set the logits of tokens outside the top-k / top-p set to -inf; `logits` is (B, vocab)."""
+    if top_k is not None and top_k < logits.size(-1):
+        kth_largest = torch.topk(logits, top_k).values[:, -1:]
+        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        sorted_probs = F.softmax(sorted_logits, dim=-1)
+        # Drop a token once the tokens ranked above it reach top_p (the first always stays).
+        drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
+        logits = logits.masked_fill(drop_sorted.scatter(-1, order, drop_sorted), float("-inf"))
+    return logits
 
 
 @dataclass(frozen=True)

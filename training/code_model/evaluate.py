@@ -5,14 +5,14 @@
 
 Cases (`training.code_model.line_completion`) are cut from the whole files of the held-out split
 (held out by package, see `training.corpus`) at two cursor kinds: a statement start and mid-line.
-Each is completed through the completion server's own engine (`server.engine.CompletionEngine`):
-the same prompt building from the whole file before the cursor, token healing, stopping and
-post-processing the editor gets, decoded greedily, with the server's default settings (the suffix
-in the prompt only with `--use_suffix`). The first line of each suggestion is compared with the
-true rest of the line: exact match (%) and edit similarity (0-100), each with its standard error. A
-constant baseline (the most frequent line of the training files at that cursor kind) is in the same
-table. Perplexity is per token of the model's own tokenizer; bits per character compare models with
-different tokenizers.
+Each is completed through the completion server's own engine (`server.local.engine`'s
+`CompletionEngine`): the same prompt building from the whole file before the cursor, token
+healing, stopping and post-processing the editor gets, decoded greedily, with the server's
+default settings (the suffix in the prompt only with `--use_suffix`). The first line of each
+suggestion is compared with the true rest of the line: exact match (%) and edit similarity
+(0-100), each with its standard error. A constant baseline (the most frequent line of the training
+files at that cursor kind) is in the same table. Perplexity is per token of the model's own
+tokenizer; bits per character compare models with different tokenizers.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from server.decoders import DECODERS
-from server.engine import CompletionEngine, GenerationSettings
+from server.contract import CompletionRequest, GenerationSettings
 from server.errors import UserError
-from server.saved_model import load_saved_model
+from server.local.engine import CompletionEngine
+from server.local.options import DECODERS
+from server.local.saved_model import load_saved_model
 from training.atomic import write_json
 from training.code_model.corpus import (
     SPLITS,
@@ -74,6 +75,7 @@ def completion_scores(
         use_suffix=engine.is_fim and args.use_suffix,
         comments_at_line_start=args.comments,
     )
+
     result: dict = {"fim_prompt": settings.use_suffix, "comments": args.comments,
                     "decoder": engine.decoder}  # fmt: skip
     for kind, kind_cases in cases.items():
@@ -99,7 +101,9 @@ def complete_cases(
 ) -> list[str]:
     """The engine's first line for each case, the prompt built from `prompt_prefix(case)`."""
     return [
-        first_line_of(engine.complete(prompt_prefix(case), case.suffix, settings))
+        first_line_of(
+            engine.complete_sync(CompletionRequest(prompt_prefix(case), case.suffix, settings)).text
+        )
         for case in tqdm(cases, desc=desc, unit="case", leave=False, disable=None)
     ]
 
@@ -252,7 +256,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--decoder",
         default="auto",
         choices=DECODERS,
-        help="what runs the model, as the server's setting (server/decoders.py)",
+        help="what runs the model, as the server's setting (server/local/decoders.py)",
     )
     parser.add_argument(
         "--copy_test",

@@ -20,7 +20,7 @@ import numpy as np
 
 from server.errors import UserError, run_cli
 from server.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
-from server.saved_model import load_saved_model
+from server.local.saved_model import load_saved_model
 
 # HF GPT-2 parameter name (after "transformer.") -> llama.cpp tensor name ("{i}": layer).
 LAYER_TENSORS = {

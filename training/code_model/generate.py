@@ -5,7 +5,7 @@
         --suffix "\\n\\nprint(area(2))"      # fill in the middle (FIM models)
 
 This is plain `model.generate` with sampling; the completion server adds prompt building, token
-healing and stopping rules on top (`server/engine.py`).
+healing and stopping rules on top (`server/local/engine.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 
 from server.errors import UserError
 from server.fim import fim_token_ids
-from server.saved_model import load_saved_model
+from server.local.saved_model import load_saved_model
 from training.code_model.fim import to_psm
 
 

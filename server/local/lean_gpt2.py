@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from server.kv_cache import common_prefix_length
+from server.local.kv_cache import common_prefix_length
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from server.engines.http import make_client
-from server.engines.llamacpp import LlamaCppWire
-from server.engines.ollama import OllamaWire
-from server.engines.openai import OpenAIWire
-from server.engines.remote import RemoteEngine, api_key
-from server.engines.settings import EngineSettings
+from server.remote.engine import RemoteEngine, api_key
+from server.remote.http import make_client
+from server.remote.llamacpp import LlamaCppWire
+from server.remote.ollama import OllamaWire
+from server.remote.openai import OpenAIWire
+from server.remote.settings import EngineSettings
 
 WIRES = {"llamacpp": LlamaCppWire, "openai": OpenAIWire, "ollama": OllamaWire}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from server.engines.fim_templates import parse_template
+from server.remote.fim_templates import parse_template
 
 ENGINE_KINDS = ("local", "llamacpp", "openai", "ollama")
 DEFAULT_URLS = {

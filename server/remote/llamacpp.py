@@ -17,16 +17,16 @@ import os
 
 import httpx
 
-from server.engines.fim_templates import NAMED, FimTemplate, parse_template
-from server.engines.http import EngineFault
-from server.engines.remote import Piece, Request, cut_prefix
-from server.engines.settings import EngineSettings
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
+from server.prompt_budget import FIM_TOKENS, cut_prefix, room, suffix_share
+from server.remote.engine import Piece, Request
+from server.remote.fim_templates import NAMED, FimTemplate, parse_template
+from server.remote.http import EngineFault
+from server.remote.settings import EngineSettings
 
 # Text shorter than this many characters per token of a slot's context surely fits it (longer
 # text is measured): a prompt cut too long is refused by the server.
 SAFE_CHARS_PER_TOKEN = 2
-FIM_TOKENS = 3
 
 
 class LlamaCppWire:
@@ -56,16 +56,17 @@ class LlamaCppWire:
     ) -> tuple[str, str]:
         """Prefix and suffix cut to fit a slot's context with room for the new tokens. Text that
         may not fit is measured with the server's /tokenize (one more round trip, only then)."""
-        room = self._slot_context - settings.max_new_tokens - FIM_TOKENS
-        if not self._slot_context or len(prefix) + len(suffix) <= room * SAFE_CHARS_PER_TOKEN:
+        slot_room = room(self._slot_context, settings, FIM_TOKENS)
+        safe_chars = slot_room * SAFE_CHARS_PER_TOKEN
+        if not self._slot_context or len(prefix) + len(suffix) <= safe_chars:
             return prefix, suffix
-        suffix = suffix[: room * SAFE_CHARS_PER_TOKEN // 4]
+        suffix = suffix[: suffix_share(safe_chars, cap=None)]
         response = await client.post("/tokenize", json={"content": suffix + prefix})
         tokens = len(response.json().get("tokens", [])) if response.is_success else 0
-        if 0 < tokens <= room:
+        if 0 < tokens <= slot_room:
             return prefix, suffix
         chars_per_token = (len(prefix) + len(suffix)) / tokens if tokens else SAFE_CHARS_PER_TOKEN
-        max_chars = int(max(room, 16) * chars_per_token * 0.9)  # 10 % spare: tokens vary
+        max_chars = int(max(slot_room, 16) * chars_per_token * 0.9)  # 10 % spare: tokens vary
         return cut_prefix(prefix, max_chars - len(suffix)), suffix
 
     async def request(

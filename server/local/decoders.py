@@ -6,24 +6,20 @@
   faster a token; optional (`pip install "nanopilot[onnx]"`), tokens close to float32's.
 - `huggingface` (kv_cache.py): the model's own forward; any model, any device.
 
-`auto` is lean where it applies, else huggingface. The `decoder` setting chooses; when it is
-`auto`, the NANOPILOT_DECODER environment variable may choose instead (benchmarks, tests).
+`auto` is lean where it applies, else huggingface. The `decoder` setting (and `--decoder`)
+chooses; the choices are in options.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 from typing import Protocol
 
 import torch
 
 from server.errors import UserError
-from server.kv_cache import PrefixKVCache
-from server.lean_gpt2 import LeanKVCache, supports
-
-DECODER_VARIABLE = "NANOPILOT_DECODER"
-DECODERS = ("auto", "lean", "onnx", "huggingface")
+from server.local.kv_cache import PrefixKVCache
+from server.local.lean_gpt2 import LeanKVCache, supports
 
 
 class Decoder(Protocol):
@@ -48,14 +44,10 @@ def installed(choice: str) -> bool:
 
 def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "auto") -> Decoder:
     """The decoder `choice` names for this model; a UserError when it cannot run it."""
-    if choice == "auto":
-        choice = os.environ.get(DECODER_VARIABLE, "auto")
-        if choice not in DECODERS:
-            raise UserError(f"{DECODER_VARIABLE}={choice!r}: use one of {', '.join(DECODERS)}")
     if choice in ("lean", "onnx") and not supports(model, device):
         raise UserError(f"the {choice} decoder runs GPT-2 models on the CPU only: use auto")
     if choice == "onnx":
-        from server.onnx_gpt2 import OnnxKVCache  # its dependencies are optional
+        from server.local.onnx_gpt2 import OnnxKVCache  # its dependencies are optional
 
         return OnnxKVCache(model)
     if choice == "lean" or (choice == "auto" and supports(model, device)):

@@ -5,8 +5,9 @@ the prompt as is, so the model family's FIM markers go into the prompt text, and
 end tokens become stop strings (a model that writes one has finished the middle).
 
 Without a suffix (`useSuffix` off, or nothing after the cursor) the prompt is the prefix alone,
-as the local engine's (server/prompt.py): a FIM prompt with an empty suffix tells a model that the
-file ends at the cursor, and nanopilot's own models then close the file instead of the line.
+as the local engine's (server/local/prompt.py): a FIM prompt with an empty suffix tells a model
+that the file ends at the cursor, and nanopilot's own models then close the file instead of the
+line.
 """
 
 from __future__ import annotations

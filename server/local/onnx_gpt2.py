@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from server.errors import UserError
-from server.lean_gpt2 import LeanGPT2, LeanKVCache
+from server.local.lean_gpt2 import LeanGPT2, LeanKVCache
 
 EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph changes
 # Longer runs (prompts at a fresh spot) go through lean_gpt2's float32 forward: for a 480-token

@@ -4,86 +4,46 @@ One token at a time on top of a decoder with a reusable cache (decoders.py), rea
 in `TokenGenerator.run`:
 
 1. healing: the first tokens must regenerate the text backed off the prompt (healing.py);
-2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `filter_logits`);
+2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `nucleus`);
 3. stop tokens (EOS and the other special tokens);
 4. loop detection: a tail that repeats a short pattern is cut and ends the generation
    (`repeated_tail`);
-5. the stop rule: stop as soon as the line or block is complete (`stop_rule`, the same tests
-   post-processing applies afterwards, so no token is generated only to be cut);
+5. the stop rule: stop as soon as the line or block is complete (`should_stop`, made by
+   server/contract.py's `stop_rule`, so no token is generated only to be cut);
 6. cancellation, checked between tokens so that a superseded request gives the model back quickly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from server.decoders import Decoder
-from server.healing import MAX_HEALED_TOKENS, HealingIndex, still_pending
-from server.postprocess.context import EditContext
-from server.postprocess.keep_first_line import keep_first_line
-from server.postprocess.limit_scope import block_end
-from server.prompt import Prompt
+from server.contract import Cancelled, Generated, GenerationSettings, never
+from server.local.decoders import Decoder
+from server.local.healing import MAX_HEALED_TOKENS, HealingIndex, still_pending
+from server.local.prompt import Prompt
 
 # Loop detection: a pattern of up to MAX_PERIOD tokens repeated REPEATS times in a row.
 MAX_PERIOD = 8
 REPEATS = 3
 
 
-class Cancelled(Exception):
-    """The request was cancelled or superseded while generating."""
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    temperature: float = 0.2
-    top_p: float = 0.95
-    max_new_tokens: int = 48
-    # `never`: stop at the end of the first line; `always`: a block unless mid-line; `auto`: a
-    # block on an empty line or after a block opener. The engine decides once per request
-    # (EditContext.for_request).
-    multiline: str = "never"
-    # Prompt budget in tokens; None: the engine's own (engine.py LOCAL_CONTEXT_TOKENS for the
-    # local model, 1024 for remote engines). Always capped by the model's window.
-    context_tokens: int | None = None
-    # Give a FIM model the code after the cursor. Post-processing always sees it either way.
-    use_suffix: bool = True
-    # At the start of a line (nothing but indentation before the cursor), may the suggestion be
-    # a comment? Small models babble comments there ("# The name is a string is a string"): on
-    # held-out code 44 % of the shipped model's statement-start suggestions were comments, at
-    # edit similarity 20 against 31 for its code suggestions. Off: code is suggested instead.
-    comments_at_line_start: bool = False
-
-
-@dataclass(frozen=True)
-class Generated:
-    text: str  # the continuation after the healed text
-    prompt_tokens: int
-    reused_tokens: int  # prompt tokens whose key/values came from the previous request
-    new_tokens: int
-
-
 # --- sampling -------------------------------------------------------------------------------
 
 
-def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
-    """Set the logits of tokens outside the top-k / top-p set to -inf; `logits` is (B, vocab).
-
-    Shared with SimpleGPT.generate (training.char_model.model): one nucleus filter for both."""
-    if top_k is not None and top_k < logits.size(-1):
-        kth_largest = torch.topk(logits, top_k).values[:, -1:]
-        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
-    if top_p is not None and top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True)
-        sorted_probs = F.softmax(sorted_logits, dim=-1)
-        # Drop a token when the tokens ranked above it already reach top_p (the first always stays).
-        drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
-        drop = drop_sorted.scatter(-1, order, drop_sorted)
-        logits = logits.masked_fill(drop, float("-inf"))
-    return logits
+def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """`logits` (B, vocab) with the tokens outside the top-p nucleus set to -inf: the smallest
+    set of most likely tokens whose probabilities add up to `top_p`."""
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, descending=True)
+    sorted_probs = F.softmax(sorted_logits, dim=-1)
+    # Drop a token when the tokens ranked above it already reach top_p (the first always stays).
+    drop_sorted = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p
+    drop = drop_sorted.scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, float("-inf"))
 
 
 def sample_token(
@@ -92,12 +52,10 @@ def sample_token(
     top_p: float,
     generator: torch.Generator | None = None,
 ) -> int:
-    """Temperature 0 is greedy. Otherwise sample from the smallest set of most likely tokens
-    whose probabilities add up to `top_p`."""
+    """Temperature 0 is greedy. Otherwise sample from the top-p nucleus."""
     if temperature <= 0:
         return int(torch.argmax(logits))
-    nucleus = filter_logits(logits.float()[None] / temperature, top_k=None, top_p=top_p)
-    probs = torch.softmax(nucleus, dim=-1)[0]
+    probs = torch.softmax(nucleus(logits.float()[None] / temperature, top_p), dim=-1)[0]
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
@@ -126,13 +84,6 @@ def repeated_tail(ids: Sequence[int]) -> int:
         if all(tail[i] == tail[i % period] for i in range(span)):
             return span - period
     return 0
-
-
-def stop_rule(ctx: EditContext) -> Callable[[str], bool]:
-    """A test on the text generated so far: True once the suggestion is complete."""
-    if ctx.multiline:
-        return lambda text: block_end(text, ctx) is not None
-    return lambda text: keep_first_line(text, ctx) != text
 
 
 # --- the loop --------------------------------------------------------------------------------
@@ -168,12 +119,12 @@ class TokenGenerator:
         prompt: Prompt,
         settings: GenerationSettings,
         should_stop: Callable[[str], bool],
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: Callable[[], bool] = never,
         generator: torch.Generator | None = None,
         line_start: bool = False,
     ) -> Generated:
         """Generate after `prompt`; `line_start`: the cursor has only indentation before it."""
-        if cancelled and cancelled():
+        if cancelled():
             raise Cancelled
         logits, reused = self._kv.prefill(prompt.ids)
         pending = prompt.healed
@@ -181,7 +132,7 @@ class TokenGenerator:
         text = ""
         limit = settings.max_new_tokens + (MAX_HEALED_TOKENS if prompt.healed else 0)
         for _ in range(limit):
-            if cancelled and cancelled():
+            if cancelled():
                 raise Cancelled
             if pending:
                 allowed = self._healing.allowed(pending)

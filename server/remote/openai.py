@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import httpx
 
-from server.engines.fim_templates import parse_template
-from server.engines.http import EngineFault
-from server.engines.remote import Piece, Request
-from server.engines.settings import EngineSettings
-from server.generation import GenerationSettings
+from server.contract import GenerationSettings
+from server.remote.engine import Piece, Request
+from server.remote.fim_templates import parse_template
+from server.remote.http import EngineFault
+from server.remote.settings import EngineSettings
 
 MAX_STOP = 4  # OpenAI's own limit; the first stops are the end token and the FIM markers
 

@@ -1,18 +1,11 @@
-"""Pick the torch device for `--device auto`, and how many CPU threads the model gets."""
+"""Pick the torch device for `--device auto` (the choices are in options.py)."""
 
 from __future__ import annotations
-
-import os
 
 import torch
 
 from server.errors import UserError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-# Measured (docs/benchmarks.md): fresh spots with the int8 decoder p50 46 ms on 2 threads, 104
-# on 1, and 130 vs 167 with the float32 one; while typing, 1 and 2 are alike. More than 2 would
-# leave the editor little on small machines.
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+from server.local.options import DEVICE_CHOICES
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -590,11 +590,14 @@ def _same(other: object, document: OpenDocument) -> bool:
 def _with_lines(text: str, lines: Iterator[str], count: int, space: str, indent: str) -> str:
     """`text` and the next `count` lines, re-indented from the place's indentation to ours."""
     out = [text]
+    shift = len(indent) - len(space)
+    char = (indent or space or " ")[0]
     for following in lines:
         if len(out) > count:
             break
-        if following.startswith(space):
-            following = indent + following[len(space) :]
+        depth = _indent(following)
+        if following.strip():
+            following = char * max(0, depth + shift) + following[depth:]
         out.append(following.rstrip())
     return "\n".join(out)
 

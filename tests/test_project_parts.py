@@ -16,7 +16,7 @@ def test_lexer_tokens_and_columns() -> None:
     texts, ends = lex_line('    x_1 = f(a, "s, t") ** 2.5e3  # note')
     assert texts == ["x_1", "=", "f", "(", "a", ",", '"s, t"', ")", "**", "2.5e3", "#", "note"]
     line = '    x_1 = f(a, "s, t") ** 2.5e3  # note'
-    assert [line[e - len(t) : e] for t, e in zip(texts, ends)] == texts
+    assert [line[e - len(t) : e] for t, e in zip(texts, ends, strict=True)] == texts
 
 
 def test_lexer_survives_incomplete_code() -> None:

@@ -221,3 +221,15 @@ def test_describe_reports_what_it_holds_and_the_last_lookup() -> None:
     assert described["tokens"] > 50
     assert described["memory_bytes"] > len(text)
     assert described["last_lookup"]["candidates"][0]["text"] == "return json.load(handle)"
+
+
+def test_incremental_edits_update_the_lookup() -> None:
+    index = ProjectIndex()
+    index.open(B, "def area(shape):\n    return shape.width * shape.height\n", "python")
+    index.open(A, "def area(shape):\n    x = 1\n", "python")
+    index.edit(A, (1, 4), (1, 9), "return ")  # "    x = 1" -> "    return "
+    found = index.lookup(A, 1, len("    return "))
+    assert [c.text for c in found] == ["shape.width * shape.height"]
+    index.edit(B, (1, 11), (1, 37), "shape.size")
+    assert [c.text for c in index.lookup(A, 1, len("    return "))] == ["shape.size"]
+    index.edit("file:///not/open.py", (0, 0), (0, 0), "x")  # ignored

@@ -141,7 +141,7 @@ def test_updates_relex_to_the_same_tokens_as_a_fresh_lex() -> None:
 
 def test_find_places_grows_the_pattern_when_too_many_places_match() -> None:
     def keys(*values: int) -> bytes:
-        return b"".join(v.to_bytes(KEY_BYTES, "little", signed=True) for v in values)
+        return b"".join(v.to_bytes(KEY_BYTES, "little") for v in values)
 
     flat = keys(*([1, 2, 3, 4] * 50), 9, 1, 2, 3, 4)
     query = keys(9, 1, 2, 3, 4)
@@ -168,3 +168,27 @@ def test_enclosing_function_by_indentation() -> None:
     assert enclosing_function(lines, 7, 8) == (6, 8)
     assert enclosing_function(lines, 9, 2) == (8, 11)
     assert enclosing_function(lines, 0, 0) is None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def test_incremental_edits_relex_to_the_same_tokens_as_a_fresh_lex() -> None:
+    rng = random.Random(20)
+    pieces = ["def f(x):\n", "    return x + 1\n", "\n", "s'''\n", " ", "(", "y", "\n\n"]
+    text = "".join(rng.choice(pieces) for _ in range(100))
+    document = OpenDocument("file:///a.py", text)
+    for _ in range(300):
+        start = rng.randrange(len(text) + 1)
+        end = min(len(text), start + rng.choice([0, 0, 1, 3, 20, 200]))
+        insert = "".join(rng.choice(pieces) for _ in range(rng.choice([0, 1, 1, 2, 5])))
+        document.edit(_position(text, start), _position(text, end), insert)
+        text = text[:start] + insert + text[end:]
+        _same_as_fresh(document, text)
+        if rng.random() < 0.1:  # a full-text change after edits
+            text = text.replace("y", "z", 1)
+            document.update(text)
+            _same_as_fresh(document, text)
+    assert document.text == text

@@ -183,27 +183,34 @@ def enclosing_function(lines: list[str], line: int, indent: int) -> tuple[int, i
 def find_places(flat: bytes, query: bytes, least: int, cap: int) -> list[tuple[int, int]]:
     """(end byte, match length in tokens) of the places in `flat` matching the query's suffix.
 
-    Only places whose last `least` tokens match; if more than `cap` do, the pattern doubles
-    (every longer match is among the places of a shorter pattern) until few enough remain or
-    the whole query is the pattern.
+    Only places whose last `least` tokens match. One pass: when more than `cap` places match,
+    the pattern doubles (every longer match is among the places of a shorter pattern): the
+    places so far are filtered and the scan goes on with the longer pattern. Past `cap` places
+    with the whole query as the pattern, the rest are left out.
     """
     total = len(query) // KEY_BYTES
     length = least
-    while True:
-        pattern = query[-length * KEY_BYTES :]
-        ends: list[int] = []
-        found = flat.find(pattern)
-        while found >= 0:
-            if found % KEY_BYTES:  # not on a token boundary: a chance overlap of two keys
-                found = flat.find(pattern, found + 1)
-                continue
-            ends.append(found + len(pattern))
-            if len(ends) > cap:
+    pattern = query[-length * KEY_BYTES :]
+    ends: list[int] = []
+    found = flat.find(pattern)
+    while found >= 0:
+        if found % KEY_BYTES:  # not on a token boundary: a chance overlap of two keys
+            found = flat.find(pattern, found + 1)
+            continue
+        end = found + len(pattern)
+        ends.append(end)
+        if len(ends) > cap:
+            if length >= total:
+                ends.pop()
                 break
+            length = min(2 * length, total)
+            pattern = query[-length * KEY_BYTES :]
+            size = len(pattern)
+            ends = [e for e in ends if e >= size and flat[e - size : e] == pattern]
+            found = flat.find(pattern, max(0, end - size + KEY_BYTES))
+        else:
             found = flat.find(pattern, found + KEY_BYTES)
-        if len(ends) <= cap or length >= total:
-            return [(end, _extend(flat, query, end, length)) for end in ends[:cap]]
-        length = min(2 * length, total)
+    return [(end, _extend(flat, query, end, length)) for end in ends]
 
 
 def _extend(flat: bytes, query: bytes, end: int, known: int) -> int:
@@ -260,7 +267,8 @@ def continuation(
 class ProjectIndex:
     """Open documents and workspace files, tokenised for longest-match lookup.
 
-    Call from the LSP server: `open`/`change`/`close` on the text document notifications,
+    Call from the LSP server: `open`, `change` (full text) or `edit` (a range), `close` on
+    the text document notifications,
     `add_workspace` on initialize, `refresh` on save and `workspace/didChangeWatchedFiles`,
     `lookup` per completion request, `describe` for the status command.
     """
@@ -318,6 +326,17 @@ class ProjectIndex:
                 self._skipped["huge (open)"] += 1
                 return
             document.update(text)
+
+    def edit(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """One incremental change (`didChange` with a range): cheaper than `change`.
+
+        `start`, `end`: (line, column) with columns in code points (convert from the client's
+        position encoding first).
+        """
+        with self._lock:
+            document = self._open.get(uri)
+            if document is not None:
+                document.edit(start, end, text)
 
     def close(self, uri: str) -> None:
         """A document was closed (`textDocument/didClose`)."""

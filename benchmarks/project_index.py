@@ -121,26 +121,43 @@ def spots(text: str, count: int, rng: random.Random) -> list[tuple[int, int, int
 
 
 def keystrokes(text: str, cut: list[tuple[int, int, int]]):
-    """For each spot: the cut text, then the texts with one more character typed each."""
+    """For each spot: steps of (full text, LSP range edit, cursor line, cursor column).
+
+    The first step cuts the line at the cursor, the next ones type it back one character at a
+    time, the last one restores the line (and has no cursor).
+    """
     lines = text.split("\n")
     for line, column, typed in cut:
         original = lines[line]
-        texts = []
+        steps = []
         for extra in range(typed + 1):
             lines[line] = original[: column + extra]
-            texts.append(("\n".join(lines), line, column + extra))
+            if extra == 0:
+                edit = ((line, column), (line, len(original)), "")
+            else:
+                at = (line, column + extra - 1)
+                edit = (at, at, original[column + extra - 1])
+            steps.append(("\n".join(lines), edit, line, column + extra))
         lines[line] = original
-        yield texts, "\n".join(lines)
+        at = (line, column + typed)
+        steps.append(("\n".join(lines), (at, at, original[column + typed :]), None, None))
+        yield steps
 
 
-def run(index, text: str, cut, scope: str | None) -> dict[str, list[float]]:
-    """Per keystroke: change ms, lookup ms, both; and the jump (restore + cut) changes."""
+def run(index, text: str, cut, scope: str | None, incremental: bool) -> dict[str, list[float]]:
+    """Per keystroke: change ms, lookup ms, both; and the jumps (cut or restore a line)."""
     times: dict[str, list[float]] = {"change": [], "lookup": [], "request": [], "jump": []}
-    for texts, restored in keystrokes(text, cut):
-        for number, (typed, line, character) in enumerate(texts):
+    for steps in keystrokes(text, cut):
+        for number, (typed, edit, line, character) in enumerate(steps):
             started = time.perf_counter()
-            index.change(BIG, typed)
+            if incremental:
+                index.edit(BIG, *edit)
+            else:
+                index.change(BIG, typed)
             changed = time.perf_counter()
+            if line is None:
+                times["jump"].append((changed - started) * 1000)
+                continue
             if scope is None:
                 index.lookup(BIG, line, character)
             else:
@@ -152,9 +169,6 @@ def run(index, text: str, cut, scope: str | None) -> dict[str, list[float]]:
             times["change"].append((changed - started) * 1000)
             times["lookup"].append((done - changed) * 1000)
             times["request"].append((done - started) * 1000)
-        started = time.perf_counter()
-        index.change(BIG, restored)
-        times["jump"].append((time.perf_counter() - started) * 1000)
     return times
 
 
@@ -195,8 +209,11 @@ def main(argv: list[str] | None = None) -> None:
     for uri, tab in tabs.items():
         index.open(uri, tab, "python")
     index.open(BIG, text, "python")
-    rows["project index, scope tabs (this)"] = {
-        k: percentiles(v) for k, v in run(index, text, cut, "tabs").items()
+    rows["project index, full-text didChange, scope tabs (this)"] = {
+        k: percentiles(v) for k, v in run(index, text, cut, "tabs", False).items()
+    }
+    rows["project index, incremental didChange, scope tabs (this)"] = {
+        k: percentiles(v) for k, v in run(index, text, cut, "tabs", True).items()
     }
     described = index.describe()
 
@@ -205,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
         naive.change(uri, tab)
     naive.change(BIG, text)
     rows["naive: full relex + Python scan (baseline)"] = {
-        k: percentiles(v) for k, v in run(naive, text, cut[: args.baseline_spots], None).items()
+        k: percentiles(v)
+        for k, v in run(naive, text, cut[: args.baseline_spots], None, False).items()
     }
 
     started = time.perf_counter()
@@ -214,8 +232,11 @@ def main(argv: list[str] | None = None) -> None:
     index.wait_idle(600)
     scan_s = time.perf_counter() - started
     with_workspace = index.describe()
-    name = f"project index, scope workspace ({with_workspace['workspace_files']} files)"
-    rows[name] = {k: percentiles(v) for k, v in run(index, text, cut, "workspace").items()}
+    name = (
+        f"project index, incremental didChange, scope workspace "
+        f"({with_workspace['workspace_files']} files)"
+    )
+    rows[name] = {k: percentiles(v) for k, v in run(index, text, cut, "workspace", True).items()}
     index.stop()
 
     print("| path | request p50 / p95, ms | didChange p50 / p95 | lookup p50 / p95 | "

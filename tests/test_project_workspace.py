@@ -224,3 +224,23 @@ def test_a_missing_workspace_is_harmless(tmp_path) -> None:
     index = ProjectIndex()
     index.add_workspace(tmp_path / "missing", [".py"], background=False)
     assert index.describe()["skipped"] == {"unreadable": 1}
+
+
+def test_a_lookup_searches_the_nearest_workspace_files_first(tmp_path) -> None:
+    write(tmp_path / "app" / "near.py", "def area(shape):\n    return shape.near\n")
+    write(tmp_path / "far" / "away" / "far.py", "def area(shape):\n    return shape.far\n")
+    current = tmp_path / "app" / "current.py"
+    text = "def area(shape):\n    return "
+    write(current, text)
+    index = ProjectIndex(IndexLimits(max_search_tokens=30))
+    index.add_workspace(tmp_path, [".py"], background=False)
+    index.open(current.as_uri(), text, "python")
+    assert [c.text for c in index.lookup(current.as_uri(), 1, 11)] == ["shape.near"]
+    assert index.describe()["last_lookup"]["files_left_out"] == 1
+    index = ProjectIndex()
+    index.add_workspace(tmp_path, [".py"], background=False)
+    index.open(current.as_uri(), text, "python")
+    assert sorted(c.text for c in index.lookup(current.as_uri(), 1, 11)) == [
+        "shape.far",
+        "shape.near",
+    ]

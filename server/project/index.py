@@ -111,6 +111,9 @@ class IndexLimits:
     max_open_documents: int = 500
     max_document_chars: int = 4_000_000  # a bigger open document is not indexed
     max_workspace_memory: int = 96 * 2**20  # estimated bytes for all workspace files
+    # Tokens searched per lookup, over all documents: workspace files nearest to the current
+    # document (by folder) first. Keeps a lookup near 1 ms per million tokens at most.
+    max_search_tokens: int = 2_000_000
 
 
 @dataclass
@@ -284,6 +287,8 @@ class ProjectIndex:
         self._denied_open: set[str] = set()  # open, on the deny list: not indexed at all
         self._files: dict[str, FileDocument] = {}  # workspace files by URI
         self._file_memory: dict[str, int] = {}
+        self._files_version = 0  # bumped on every workspace change, for `_nearest`'s cache
+        self._nearest_cache: dict[str, tuple[int, list[str]]] = {}
         self._scanners: list[WorkspaceScanner] = []
         self._skipped: Counter[str] = Counter()  # the index's own skips (open documents, memory)
         self._jobs: queue.Queue[tuple[str, object]] = queue.Queue()
@@ -291,6 +296,7 @@ class ProjectIndex:
         self._worker: threading.Thread | None = None
         self._stopped = False
         self.last_lookup: dict | None = None
+        self._searched = (0, 0, 0)  # documents, tokens searched and files left out, last lookup
 
     # -- open documents ---------------------------------------------------------------------
 
@@ -450,6 +456,7 @@ class ProjectIndex:
             if event.text is not None:  # lexed outside the lock
                 document = FileDocument(uri, event.text, language_of(event.relative))
             with self._lock:
+                self._files_version += 1
                 self._files.pop(uri, None)
                 self._file_memory.pop(uri, None)
                 if document is not None:
@@ -489,11 +496,15 @@ class ProjectIndex:
                 return []
             candidates = self._lookup(document, line, character, scope, extra_lines)
             candidates = candidates[:max_candidates]
+            documents, tokens, left_out = self._searched
             self.last_lookup = {
                 "uri": uri,
                 "line": line,
                 "character": character,
                 "scope": scope,
+                "documents_searched": documents,
+                "tokens_searched": tokens,
+                "files_left_out": left_out,
                 "candidates": [asdict(c) for c in candidates],
             }
             return candidates
@@ -502,6 +513,7 @@ class ProjectIndex:
         self, document: OpenDocument, line: int, character: int, scope: str, extra_lines: int
     ) -> list[Candidate]:
         limits = self.limits
+        self._searched = (0, 0, 0)
         prefix = document.lines[line][:character]
         texts, ends, partial = split_partial(prefix)
         # The query: the keys of the lines above (enough of them), then the line prefix's.
@@ -539,10 +551,19 @@ class ProjectIndex:
                 for u, d in self._open.items()
                 if d is not document and u not in self._ignored_open and _same(d, document)
             ]
+        searched = sum(len(d.flat) for d, _ in sources) // KEY_BYTES  # type: ignore[attr-defined]
+        left_out = 0
         if scope == "workspace":
-            sources += [
-                (d, 3) for u, d in self._files.items() if u not in self._open and _same(d, document)
-            ]
+            for uri in self._nearest(document.uri):
+                file = self._files[uri]
+                if uri in self._open or not _same(file, document):
+                    continue
+                if searched + file.token_count > limits.max_search_tokens:
+                    left_out += 1
+                    continue
+                searched += file.token_count
+                sources.append((file, 3))
+        self._searched = (len(sources), searched, left_out)
         hits = []
         for number, (source, rank) in enumerate(sources):
             for end, length in find_places(
@@ -577,6 +598,28 @@ class ProjectIndex:
             distance = abs(where - line) if source is document else 0
             places.append(_Place(tokens, place_rank, distance, source.uri, where, text))  # type: ignore[attr-defined]
         return _rank(places)
+
+    def _nearest(self, uri: str) -> list[str]:
+        """Workspace files by nearness to `uri`: most leading folders in common first."""
+        folder = uri.rsplit("/", 1)[0]
+        cached = self._nearest_cache.get(folder)
+        if cached is not None and cached[0] == self._files_version:
+            return cached[1]
+        parts = folder.split("/")
+
+        def shared(other: str) -> int:
+            count = 0
+            for a, b in zip(parts, other.split("/")[:-1]):  # noqa: B905 - lengths differ
+                if a != b:
+                    break
+                count += 1
+            return -count
+
+        order = sorted(self._files, key=lambda u: (shared(u), u))
+        if len(self._nearest_cache) > 16:
+            self._nearest_cache.clear()
+        self._nearest_cache[folder] = (self._files_version, order)
+        return order
 
     # -- status -----------------------------------------------------------------------------
 

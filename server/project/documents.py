@@ -164,6 +164,7 @@ class FileDocument:
 
     def __init__(self, uri: str, text: str, language: str | None = None) -> None:
         self.uri = uri
+        self.path = ""  # its real path, set by the index: the same file may be open in a tab
         self.language = language
         self.text = text
         keys = array("I")

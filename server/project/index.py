@@ -283,6 +283,7 @@ class ProjectIndex:
         self.scan_limits = scan_limits or ScanLimits()
         self._lock = threading.RLock()
         self._open: dict[str, OpenDocument] = {}
+        self._open_paths: dict[str, str] = {}  # URI -> real path, for the open workspace files
         self._ignored_open: set[str] = set()  # open, but ignored: their own file scope only
         self._denied_open: set[str] = set()  # open, on the deny list: not indexed at all
         self._files: dict[str, FileDocument] = {}  # workspace files by URI
@@ -317,6 +318,8 @@ class ProjectIndex:
                 return
             if path is not None and self._ignored(path):
                 self._ignored_open.add(uri)
+            if path is not None:
+                self._open_paths[uri] = os.path.realpath(path)
             self._open[uri] = OpenDocument(uri, text, language or language_of(uri))
 
     def change(self, uri: str, text: str) -> None:
@@ -348,6 +351,7 @@ class ProjectIndex:
         """A document was closed (`textDocument/didClose`)."""
         with self._lock:
             self._open.pop(uri, None)
+            self._open_paths.pop(uri, None)
             self._ignored_open.discard(uri)
             self._denied_open.discard(uri)
 
@@ -455,6 +459,7 @@ class ProjectIndex:
             document = None
             if event.text is not None:  # lexed outside the lock
                 document = FileDocument(uri, event.text, language_of(event.relative))
+                document.path = event.real
             with self._lock:
                 self._files_version += 1
                 self._files.pop(uri, None)
@@ -554,9 +559,10 @@ class ProjectIndex:
         searched = sum(len(d.flat) for d, _ in sources) // KEY_BYTES  # type: ignore[attr-defined]
         left_out = 0
         if scope == "workspace":
+            open_paths = set(self._open_paths.values())  # the buffer is newer than the file
             for uri in self._nearest(document.uri):
                 file = self._files[uri]
-                if uri in self._open or not _same(file, document):
+                if uri in self._open or file.path in open_paths or not _same(file, document):
                     continue
                 if searched + file.token_count > limits.max_search_tokens:
                     left_out += 1

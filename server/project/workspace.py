@@ -60,6 +60,7 @@ class FileEvent:
     relative: str  # posix, from the workspace root, as the user sees it (links not resolved)
     path: Path  # the root joined with `relative`
     text: str | None
+    real: str = ""  # the real path read (links resolved); empty for a drop
 
 
 class WorkspaceScanner:
@@ -187,7 +188,7 @@ class WorkspaceScanner:
                 self._forget(relative)
                 self._indexed[relative] = (info.st_mtime_ns, info.st_size, len(text))
                 self._total_bytes += len(text)
-                return FileEvent(relative, self.root / relative, text)
+                return FileEvent(relative, self.root / relative, text, real)
         self.skipped[reason] += 1
         return self._drop(relative) if relative in self._indexed else None
 

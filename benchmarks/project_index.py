@@ -147,6 +147,8 @@ def keystrokes(text: str, cut: list[tuple[int, int, int]]):
 def run(index, text: str, cut, scope: str | None, incremental: bool) -> dict[str, list[float]]:
     """Per keystroke: change ms, lookup ms, both; and the jumps (cut or restore a line)."""
     times: dict[str, list[float]] = {"change": [], "lookup": [], "request": [], "jump": []}
+    times.update(offered=[], right=[])  # quality sanity check, at the cuts: 1.0 or 0.0 each
+    original = text.split("\n")
     for steps in keystrokes(text, cut):
         for number, (typed, edit, line, character) in enumerate(steps):
             started = time.perf_counter()
@@ -159,12 +161,16 @@ def run(index, text: str, cut, scope: str | None, incremental: bool) -> dict[str
                 times["jump"].append((changed - started) * 1000)
                 continue
             if scope is None:
-                index.lookup(BIG, line, character)
+                found = index.lookup(BIG, line, character)
             else:
-                index.lookup(BIG, line, character, scope=scope)
+                found = index.lookup(BIG, line, character, scope=scope)
             done = time.perf_counter()
             if number == 0:
                 times["jump"].append((changed - started) * 1000)
+                if scope is not None:
+                    times["offered"].append(float(bool(found)))
+                    right = bool(found) and found[0].text == original[line][character:].rstrip()
+                    times["right"].append(float(right))
                 continue
             times["change"].append((changed - started) * 1000)
             times["lookup"].append((done - changed) * 1000)
@@ -173,6 +179,8 @@ def run(index, text: str, cut, scope: str | None, incremental: bool) -> dict[str
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
     ordered = sorted(values)
     return {
         "p50_ms": statistics.median(ordered),
@@ -195,6 +203,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def resident_mib() -> float:
+    """This process's resident memory now (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def summary(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Percentiles of each timing, and the shares of the quality check."""
+    result = {k: percentiles(v) for k, v in times.items() if k not in ("offered", "right")}
+    if times["offered"]:
+        result["quality"] = {
+            "cuts": len(times["offered"]),
+            "offered": statistics.mean(times["offered"]),
+            "first_exactly_right": statistics.mean(times["right"]),
+        }
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     text = big_document(args.lines)
@@ -205,38 +234,41 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{text.count(chr(10)) + 1}-line document, {len(tabs)} more open documents")
 
     rows: dict[str, dict[str, dict[str, float]]] = {}
+    rss = {"start": resident_mib()}
     index = ProjectIndex()
     for uri, tab in tabs.items():
         index.open(uri, tab, "python")
     index.open(BIG, text, "python")
-    rows["project index, full-text didChange, scope tabs (this)"] = {
-        k: percentiles(v) for k, v in run(index, text, cut, "tabs", False).items()
-    }
-    rows["project index, incremental didChange, scope tabs (this)"] = {
-        k: percentiles(v) for k, v in run(index, text, cut, "tabs", True).items()
-    }
+    rows["project index, full-text didChange, scope tabs (this)"] = summary(
+        run(index, text, cut, "tabs", False)
+    )
+    rows["project index, incremental didChange, scope tabs (this)"] = summary(
+        run(index, text, cut, "tabs", True)
+    )
     described = index.describe()
+    rss["open documents indexed"] = resident_mib()
 
     naive = NaiveIndex()
     for uri, tab in tabs.items():
         naive.change(uri, tab)
     naive.change(BIG, text)
-    rows["naive: full relex + Python scan (baseline)"] = {
-        k: percentiles(v)
-        for k, v in run(naive, text, cut[: args.baseline_spots], None, False).items()
-    }
+    rows["naive: full relex + Python scan (baseline)"] = summary(
+        run(naive, text, cut[: args.baseline_spots], None, False)
+    )
+    del naive
 
     started = time.perf_counter()
     index.scan_limits = ScanLimits(max_files=args.workspace_files)
     index.add_workspace(STDLIB, [".py"])
     index.wait_idle(600)
     scan_s = time.perf_counter() - started
+    rss["workspace indexed"] = resident_mib()
     with_workspace = index.describe()
     name = (
         f"project index, incremental didChange, scope workspace "
         f"({with_workspace['workspace_files']} files)"
     )
-    rows[name] = {k: percentiles(v) for k, v in run(index, text, cut, "workspace", True).items()}
+    rows[name] = summary(run(index, text, cut, "workspace", True))
     index.stop()
 
     print("| path | request p50 / p95, ms | didChange p50 / p95 | lookup p50 / p95 | "
@@ -247,13 +279,20 @@ def main(argv: list[str] | None = None) -> None:
             for k in ("request", "change", "lookup", "jump")
         ]
         print(f"| {row} | " + " | ".join(cells) + " |")
+    for row, result in rows.items():
+        if "quality" in result:
+            quality = result["quality"]
+            print(f"{row}: a candidate at {quality['offered']:.0%} of {quality['cuts']} cuts, "
+                  f"the first exactly the rest of the line at "
+                  f"{quality['first_exactly_right']:.0%}")  # fmt: skip
+    print("resident memory, MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     print(f"index: {described['tokens']} tokens, ~{described['memory_bytes'] / 2**20:.1f} MiB "
           f"(open documents); with the workspace: {with_workspace['tokens']} tokens, "
           f"~{with_workspace['memory_bytes'] / 2**20:.1f} MiB, scanned in {scan_s:.1f} s, "
           f"skipped {with_workspace['skipped']}")  # fmt: skip
     write_json(args.json, {
         "cpu": describe_cpu(), "python": sys.version.split()[0], "lines": args.lines,
-        "open_documents": len(tabs) + 1, "results": rows,
+        "open_documents": len(tabs) + 1, "results": rows, "resident_mib": rss,
         "index": {k: described[k] for k in ("tokens", "memory_bytes")},
         "workspace": {k: with_workspace[k] for k in ("workspace_files", "tokens",
                                                      "memory_bytes", "skipped")},

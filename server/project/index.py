@@ -106,14 +106,14 @@ class IndexLimits:
 
     min_tokens: int = 4  # shorter matches are not proposed
     max_query_tokens: int = 64  # a longer match is reported as this long
-    max_places_per_document: int = 32  # more places: the pattern grows until fewer match
+    max_places_per_document: int = 16  # more places: the pattern grows until fewer match
     max_places: int = 48  # places turned into text per lookup, longest first
     max_open_documents: int = 500
     max_document_chars: int = 4_000_000  # a bigger open document is not indexed
     max_workspace_memory: int = 96 * 2**20  # estimated bytes for all workspace files
     # Tokens searched per lookup, over all documents: workspace files nearest to the current
     # document (by folder) first. Keeps a lookup near 1 ms per million tokens at most.
-    max_search_tokens: int = 2_000_000
+    max_search_tokens: int = 1_000_000
 
 
 @dataclass
@@ -570,15 +570,24 @@ class ProjectIndex:
                 searched += file.token_count
                 sources.append((file, 3))
         self._searched = (len(sources), searched, left_out)
+        # Sources come nearest first. A place both shorter and farther than one already found is
+        # dominated, never proposed: farther sources are searched with a longer pattern, which is
+        # also faster (fewer places, longer skips).
         hits = []
+        best = {0: 0, 1: 0, 2: 0, 3: 0}  # longest match per rank
         for number, (source, rank) in enumerate(sources):
-            for end, length in find_places(
-                source.flat,
+            nearer = max(best[r] for r in range(rank))
+            places = find_places(
+                source.flat,  # type: ignore[attr-defined]
                 query,
-                least,
-                limits.max_places_per_document,  # type: ignore[attr-defined]
-            ):
+                max(least, min(nearer, len(query) // KEY_BYTES)),
+                limits.max_places_per_document,
+            )
+            for end, length in places:
+                if source is document and document.site(end // KEY_BYTES - 1)[:2] == own:
+                    continue  # the cursor's own place
                 hits.append((-length, rank, number, end))
+                best[rank] = max(best[rank], length)
         hits.sort()
 
         cursor_line = document.lines[line]

@@ -244,3 +244,15 @@ def test_a_lookup_searches_the_nearest_workspace_files_first(tmp_path) -> None:
         "shape.far",
         "shape.near",
     ]
+
+
+def test_adding_a_folder_again_widens_its_scan(tmp_path) -> None:
+    write(tmp_path / "a.py", "x = 1\n")
+    write(tmp_path / "b.js", "let x = 1;\n")
+    index = ProjectIndex()
+    index.add_workspace(tmp_path, [".py"], background=False)
+    assert index.describe()["workspace_files"] == 1
+    index.add_workspace(tmp_path, [".JS"], background=False)
+    described = index.describe()
+    assert described["workspace_files"] == 2
+    assert described["workspaces"] == [str(tmp_path)]

@@ -381,11 +381,18 @@ class ProjectIndex:
     ) -> None:
         """Scan a workspace folder for files with these endings (the documents' languages).
 
-        In the background unless `background` is False (then it returns when done).
+        In the background unless `background` is False (then it returns when done). Adding a
+        folder again with more endings widens its scan (only the new files are read).
         """
-        scanner = WorkspaceScanner(root, extensions, self.scan_limits)
         with self._lock:
-            self._scanners.append(scanner)
+            real = os.path.realpath(root)
+            scanner = next((s for s in self._scanners if str(s.real_root) == real), None)
+            if scanner is not None:  # another language in the same folder: one scan, more files
+                more = {e.lower() for e in extensions}
+                scanner.extensions = tuple(sorted({*scanner.extensions, *more}))
+            else:
+                scanner = WorkspaceScanner(root, extensions, self.scan_limits)
+                self._scanners.append(scanner)
             for uri in list(self._open):  # rules now known for documents opened before
                 path = path_of(uri)
                 if path is not None and self._ignored(path):

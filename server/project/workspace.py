@@ -74,7 +74,7 @@ class WorkspaceScanner:
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.real_root = Path(os.path.realpath(self.root))
-        self.extensions = tuple(e.lower() for e in extensions)
+        self.extensions = tuple(sorted({e.lower() for e in extensions}))
         self.limits = limits or ScanLimits()
         self.ignore = IgnoreRules(self.real_root)
         self.skipped: Counter[str] = Counter()

@@ -233,3 +233,20 @@ def test_incremental_edits_update_the_lookup() -> None:
     index.edit(B, (1, 11), (1, 37), "shape.size")
     assert [c.text for c in index.lookup(A, 1, len("    return "))] == ["shape.size"]
     index.edit("file:///not/open.py", (0, 0), (0, 0), "x")  # ignored
+
+
+def test_at_a_statement_start_the_indentation_must_step_the_same_way() -> None:
+    index = ProjectIndex()
+    body = (
+        "def f(x):\n    if x:\n        y = 1\n    return y\n\n\n"
+        "def g(x):\n    if x:\n        y = 1\n"
+    )
+    text = body + "    "  # one level out, as after `y = 1` above: `return y`
+    index.open(A, text, "python")
+    assert [c.text for c in lookup(index, A, text)] == ["return y"]
+    text = body + "        "  # still inside the `if`: what followed `y = 1` does not fit
+    index.change(A, text)
+    assert lookup(index, A, text) == []
+    text = body + "    ret"
+    index.change(A, text)
+    assert [c.text for c in lookup(index, A, text)] == ["urn y"]

@@ -233,17 +233,24 @@ def _extend(flat: bytes, query: bytes, end: int, known: int) -> int:
 
 
 def continuation(
-    lines: Iterator[str], column: int, typed_space: str, partial: str, line_start: bool
+    lines: Iterator[str],
+    column: int,
+    typed_space: str,
+    partial: str,
+    indent_step: int | None = None,
 ) -> tuple[str, int, str] | None:
     """(text, lines skipped, indentation of the text's line) after a place, or None.
 
     `lines` starts with the place's line, `column` is where its last matched token ends. The
-    user has typed `typed_space` then `partial` after their last token; at a statement start
-    (`line_start`) the place's last token is a NEWLINE and the text is the next non-blank line.
+    user has typed `typed_space` then `partial` after their last token. At a statement start
+    `indent_step` is set: the user's indentation minus the line above's. The place's last token
+    is then a NEWLINE, the text is the next non-blank line, and its indentation must step the
+    same way (a line that followed a block's end is no answer inside a block).
     """
     line = next(lines, "")
     rest = line[column:]
     skipped = 0
+    line_start = indent_step is not None
     if line_start:
         for following in lines:
             skipped += 1
@@ -252,6 +259,8 @@ def continuation(
                 break
         else:
             return None
+        if _indent(rest) - _indent(line) != indent_step:
+            return None
     space = rest[: _indent(rest)]
     word = rest[len(space) :]
     if not word.startswith(partial):
@@ -259,7 +268,7 @@ def continuation(
     if partial:
         text = word[len(partial) :]
     elif line_start:
-        text = word if typed_space else rest
+        text = word  # its indentation is the user's, checked above
     elif space.startswith(typed_space):
         text = space[len(typed_space) :] + word
     else:
@@ -554,7 +563,8 @@ class ProjectIndex:
                 return []
             own = (above, len(document.lines[above]))
             typed_space = prefix[: len(prefix) - len(partial)]
-        line_start = not texts
+        # At a statement start: how the user's indentation steps from the line above.
+        indent_step = None if texts else len(typed_space) - _indent(document.lines[above])
 
         sources: list[tuple[object, int]] = [(document, 1)]
         if scope in ("tabs", "workspace"):
@@ -606,7 +616,7 @@ class ProjectIndex:
             site_line, column, lines = source.site(end // KEY_BYTES - 1)  # type: ignore[attr-defined]
             if source is document and (site_line, column) == own:
                 continue  # the cursor's own place
-            found = continuation(lines, column, typed_space, partial, line_start)
+            found = continuation(lines, column, typed_space, partial, indent_step)
             if found is None or not found[0]:
                 continue
             text, skipped, space = found

@@ -256,3 +256,20 @@ def test_adding_a_folder_again_widens_its_scan(tmp_path) -> None:
     described = index.describe()
     assert described["workspace_files"] == 2
     assert described["workspaces"] == [str(tmp_path)]
+
+
+def test_an_ignore_file_edited_or_deleted_changes_what_is_used(tmp_path) -> None:
+    write(tmp_path / "lib.py", "def area(shape):\n    return shape.width\n")
+    index = ProjectIndex()
+    index.add_workspace(tmp_path, [".py"], background=False)
+    tab = (tmp_path / "tab.py").as_uri()
+    index.open(tab, "def area(shape):\n    return shape.tab\n", "python")
+    text = "def area(shape):\n    return "
+    index.open(OPEN, text, "python")
+    assert sorted(c.text for c in index.lookup(OPEN, 1, 11)) == ["shape.tab", "shape.width"]
+    write(tmp_path / ".gitignore", "lib.py\ntab.py\n")
+    index.refresh([tmp_path / ".gitignore"], background=False)
+    assert index.lookup(OPEN, 1, 11) == []
+    (tmp_path / ".gitignore").unlink()
+    index.refresh([tmp_path / ".gitignore"], background=False)
+    assert sorted(c.text for c in index.lookup(OPEN, 1, 11)) == ["shape.tab", "shape.width"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -143,6 +144,7 @@ class IgnoreRules:
         self._rules: dict[str, list[Rule]] = {}  # folder (relative) -> its files' rules
         self._ours: dict[str, list[Rule]] = {}  # .nanopilotignore rules, read after all others
         self._order: list[tuple[str, list[Rule]]] = []
+        self._lock = threading.Lock()  # the scan thread and a request may load at once
         self.load_folder("")
 
     def load_folder(self, relative: str) -> None:
@@ -150,19 +152,22 @@ class IgnoreRules:
         folder = self.root / relative if relative else self.root
         for name, store in ((".gitignore", self._rules), (".nanopilotignore", self._ours)):
             path = folder / name
-            try:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                text = path.read_text(encoding="utf-8", errors="replace")
+            try:  # a linked ignore file could point anywhere: not read
+                is_file = not path.is_symlink() and path.is_file()
+                text = path.read_text(encoding="utf-8", errors="replace") if is_file else None
             except OSError:
-                continue
-            store[relative] = parse_rules(text, relative)
-        # Shallower files first, so a deeper file's rules come later and win; ours after all.
-        self._order = [
-            (base, store[base])
-            for store in (self._rules, self._ours)
-            for base in sorted(store, key=lambda b: (b.count("/") + bool(b), b))
-        ]
+                text = None
+            with self._lock:
+                if text is not None:
+                    store[relative] = parse_rules(text, relative)
+                elif store.pop(relative, None) is None:
+                    continue  # none before, none now
+                # Shallower files first, so a deeper file's rules come later and win; ours last.
+                self._order = [
+                    (base, rules[base])
+                    for rules in (self._rules, self._ours)
+                    for base in sorted(rules, key=lambda b: (b.count("/") + bool(b), b))
+                ]
 
     def _decide(self, relative: str, is_dir: bool) -> bool | None:
         """The last matching rule's verdict on this one path (True: ignored), None if none."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from server.project.documents import FileDocument, OpenDocument
-from server.project.ignore import is_denied
+from server.project.ignore import IGNORE_FILES, is_denied
 from server.project.lexer import KEY_BYTES, pack_keys, split_partial
 from server.project.workspace import FileEvent, ScanLimits, WorkspaceScanner
 
@@ -340,7 +340,7 @@ class ProjectIndex:
                     self.open(uri, text)
                 return
             if len(text) > self.limits.max_document_chars:
-                del self._open[uri]
+                self.close(uri)
                 self._skipped["huge (open)"] += 1
                 return
             document.update(text)
@@ -466,6 +466,13 @@ class ProjectIndex:
             for scanner in list(self._scanners):
                 if scanner.relative(what) is not None:  # type: ignore[arg-type]
                     self._apply(iter(scanner.refresh(what)), pause)  # type: ignore[arg-type]
+            if Path(what).name in IGNORE_FILES:  # type: ignore[arg-type]
+                with self._lock:  # the rules changed: which open documents they hide, too
+                    self._ignored_open = {
+                        uri
+                        for uri in self._open
+                        if (path := path_of(uri)) is not None and self._ignored(path)
+                    }
 
     def _apply(self, events: Iterator[FileEvent], pause: bool) -> None:
         for event in events:

@@ -121,17 +121,18 @@ def test_nothing_outside_the_workspace_is_read(
     bad_workspace, unreadable_locked, monkeypatch
 ) -> None:
     opened: list[str] = []
-    real_open = open
+    real_open = os.open
 
     def spy(file, *args, **kwargs):
         opened.append(os.path.realpath(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", spy)
+    monkeypatch.setattr(os, "open", spy)
     scanner = WorkspaceScanner(bad_workspace, [".py"], ScanLimits(max_files=10))
     events = list(scanner.scan())
     assert events and all(e.text and "LEAK" not in e.text for e in events)
     real_root = os.path.realpath(bad_workspace)
+    assert len(opened) >= 10  # and the binary and generated ones, read then refused
     assert all(p.startswith(real_root + os.sep) for p in opened)
     assert not any(".ssh" in p or ".env" in p for p in opened)
 

@@ -208,8 +208,17 @@ class WorkspaceScanner:
         self, relative: str, real: str, previous: tuple[int, int, int] | None
     ) -> tuple[str | None, str]:
         """(text, "") or (None, why not)."""
+        # Not following a link (the real path was checked; one swapped in since is refused)
+        # and not waiting on a FIFO swapped in since the stat.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            with open(real, "rb") as handle:
+            descriptor = os.open(real, flags)
+        except OSError:
+            return None, "unreadable"
+        try:
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    return None, "not a file"
                 data = handle.read(self.limits.max_file_bytes + 1)
         except OSError:
             return None, "unreadable"

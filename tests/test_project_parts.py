@@ -192,3 +192,16 @@ def test_incremental_edits_relex_to_the_same_tokens_as_a_fresh_lex() -> None:
             document.update(text)
             _same_as_fresh(document, text)
     assert document.text == text
+
+
+def test_the_package_is_torch_free_and_self_contained() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, server.project; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or "
+        "(m.startswith('server.') and not m.startswith('server.project'))))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

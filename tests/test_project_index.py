@@ -250,3 +250,12 @@ def test_at_a_statement_start_the_indentation_must_step_the_same_way() -> None:
     text = body + "    ret"
     index.change(A, text)
     assert [c.text for c in lookup(index, A, text)] == ["urn y"]
+
+
+def test_a_longer_place_with_nothing_after_it_does_not_hide_a_shorter_one() -> None:
+    index = ProjectIndex()
+    index.open(B, "value = table.lookup(key, 0)\n", "python")
+    text = "    key)\nvalue = table.lookup(\n    key)\nvalue = table.lookup("
+    index.open(A, text, "python")
+    # In the file the longer match ends its line (nothing to propose); the tab's shorter one does.
+    assert [(c.text, c.scope) for c in lookup(index, A, text)] == [("key, 0)", "tab")]

@@ -594,49 +594,59 @@ class ProjectIndex:
                 searched += file.token_count
                 sources.append((file, 3))
         self._searched = (len(sources), searched, left_out)
-        # Sources come nearest first. A place both shorter and farther than one already found is
-        # dominated, never proposed: farther sources are searched with a longer pattern, which is
-        # also faster (fewer places, longer skips).
-        hits = []
-        best = {0: 0, 1: 0, 2: 0, 3: 0}  # longest match per rank
+        cursor_line = document.lines[line]
+        indent = _indent(cursor_line) if cursor_line.strip() else character
+        function = enclosing_function(document.lines, line, indent)
+
+        def resolve(number: int, end: int, length: int) -> _Place | None:
+            """The place's text and where it lies, or None if nothing fits after it."""
+            source, rank = sources[number]
+            site_line, column, lines = source.site(end // KEY_BYTES - 1)  # type: ignore[attr-defined]
+            found = continuation(lines, column, typed_space, partial, indent_step)
+            if found is None or not found[0]:
+                return None
+            text, skipped, space = found
+            if extra_lines:
+                text = _with_lines(text, lines, extra_lines, space, cursor_line[:indent])
+            where = site_line + skipped
+            if source is document and function and function[0] <= where < function[1]:
+                rank = 0
+            tokens = min(length, limits.max_query_tokens) + bool(partial)
+            distance = abs(where - line) if source is document else 0
+            return _Place(tokens, rank, distance, source.uri, where, text)  # type: ignore[attr-defined]
+
+        # Sources come nearest first. A place both shorter and farther than a usable one already
+        # found is dominated, never proposed: farther sources are searched with a longer
+        # pattern, which is also faster (fewer places, longer skips).
+        hits: list[tuple[int, int, int, int]] = []
+        resolved: dict[tuple[int, int], _Place | None] = {}
+        best = {1: 0, 2: 0, 3: 0}  # longest usable match per source rank
         for number, (source, rank) in enumerate(sources):
-            nearer = max(best[r] for r in range(rank))
+            nearer = max((best[r] for r in best if r < rank), default=0)
             places = find_places(
                 source.flat,  # type: ignore[attr-defined]
                 query,
                 max(least, min(nearer, len(query) // KEY_BYTES)),
                 limits.max_places_per_document,
             )
+            places.sort(key=lambda place: -place[1])
             for end, length in places:
                 if source is document and document.site(end // KEY_BYTES - 1)[:2] == own:
                     continue  # the cursor's own place
                 hits.append((-length, rank, number, end))
-                best[rank] = max(best[rank], length)
+                if length > best[rank]:  # usable? (the longest first, until one is)
+                    resolved[number, end] = place = resolve(number, end, length)
+                    if place is not None:
+                        best[rank] = length
         hits.sort()
-
-        cursor_line = document.lines[line]
-        indent = _indent(cursor_line) if cursor_line.strip() else character
-        function = enclosing_function(document.lines, line, indent)
-        places: list[_Place] = []
-        for minus_length, rank, number, end in hits[: limits.max_places]:
-            source = sources[number][0]
-            site_line, column, lines = source.site(end // KEY_BYTES - 1)  # type: ignore[attr-defined]
-            if source is document and (site_line, column) == own:
-                continue  # the cursor's own place
-            found = continuation(lines, column, typed_space, partial, indent_step)
-            if found is None or not found[0]:
-                continue
-            text, skipped, space = found
-            if extra_lines:
-                text = _with_lines(text, lines, extra_lines, space, cursor_line[:indent])
-            where = site_line + skipped
-            place_rank = rank
-            if source is document and function and function[0] <= where < function[1]:
-                place_rank = 0
-            tokens = min(-minus_length, limits.max_query_tokens) + bool(partial)
-            distance = abs(where - line) if source is document else 0
-            places.append(_Place(tokens, place_rank, distance, source.uri, where, text))  # type: ignore[attr-defined]
-        return _rank(places)
+        places_found: list[_Place] = []
+        for minus_length, _, number, end in hits[: limits.max_places]:
+            if (number, end) not in resolved:
+                resolved[number, end] = resolve(number, end, -minus_length)
+            place = resolved[number, end]
+            if place is not None:
+                places_found.append(place)
+        return _rank(places_found)
 
     def _nearest(self, uri: str) -> list[str]:
         """Workspace files by nearness to `uri`: most leading folders in common first."""

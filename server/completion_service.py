@@ -108,9 +108,11 @@ class CompletionService:
         """Count a generation and cache its answer. An answer the engine could not give (a
         fault) is neither: the suggestion is asked for again once the engine is back."""
         if completion.fault is None:
-            self.stats.record_generation(
-                completion.prompt_tokens, completion.reused_tokens, completion.new_tokens
-            )
+            self.stats.sources[completion.source if completion.text else "nothing"] += 1
+            if completion.prompt_tokens:  # the model ran (a copy or nothing may not need it)
+                self.stats.record_generation(
+                    completion.prompt_tokens, completion.reused_tokens, completion.new_tokens
+                )
             self.answers.put(request.prefix, request.suffix, request.settings, completion.text)
             self.typing.remember(request.uri, request.prefix, request.suffix, completion.text)
         return completion.text

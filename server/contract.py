@@ -90,6 +90,9 @@ class Generated:
     prompt_tokens: int
     reused_tokens: int  # prompt tokens whose key/values came from the previous request
     new_tokens: int
+    # The model's probability of its first token past the healed text (None where an engine
+    # does not say): mid-line, it separates right suggestions from wrong ones (server/choice.py).
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Completion:
     # Why an engine gave no answer (unreachable, bad answer); such an empty answer is not cached,
     # so the suggestion comes once the engine is back.
     fault: str | None = None
+    confidence: float | None = None  # Generated.confidence
+    source: str = "model"  # who wrote it: "model", or "copy" with where from (server/choice.py)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,9 @@ class EngineInfo:
     decoder: str | None  # what runs the local model (server/local/decoders.py); None elsewhere
     fim: bool  # whether the code after the cursor can reach the model
     fault: str | None = None  # why it cannot answer right now; None while it can
+    # The LSP language ids it writes well; None: any (a remote code model). The copy engine
+    # serves every language whatever this says.
+    languages: frozenset[str] | None = None
 
 
 class Engine(Protocol):
@@ -152,4 +160,5 @@ def finish(
         new_tokens=generated.new_tokens,
         seconds=time.perf_counter() - started,
         fault=fault,
+        confidence=generated.confidence,
     )

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from server.choice import THRESHOLDS, ChoiceLog, ChoosingEngine
 from server.completion_service import CompletionService
 from server.contract import Engine
 from server.errors import UserError
@@ -29,12 +30,15 @@ from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
 from server.positions import index_to_column, offset_at
 from server.postprocess.context import line_prefix
+from server.project import ProjectIndex, extensions_for
+from server.project.index import path_of
 from server.settings import SECTION, ServerSettings, apply_settings
 from server.stats import ServerStats
 
 logger = logging.getLogger(__name__)
 
 STATUS_COMMAND = "nanopilot.status"
+LAST_CONTEXT_COMMAND = "nanopilot.lastContext"
 STATUS_NOTIFICATION = "nanopilot/status"
 ACCEPTED_COMMAND = "nanopilot.accepted"
 CLIENT_REPLY_SECONDS = 5.0
@@ -69,6 +73,9 @@ class NanopilotServer(LanguageServer):
         self.stats = ServerStats()
         self.host = ModelHost(on_health=self._engine_health)
         self.service = CompletionService(self.stats)
+        self.index = ProjectIndex()  # the copy engine's view of the open documents and workspace
+        self.workspace_roots: list[str] = []
+        self.choices = ChoiceLog()
         self._tasks: set[asyncio.Task] = set()
 
     # --- messages to the user -------------------------------------------------------------
@@ -198,15 +205,38 @@ class NanopilotServer(LanguageServer):
 
     async def suggestion(self, uri: str, position: types.Position) -> tuple[Cursor, str] | None:
         self.stats.requests += 1  # every request, answered or not: the one place it is counted
-        if not self.settings.enable or self.host.engine is None:
+        if not self.settings.enable:
             return None
         cursor = self.cursor(uri, position)
         if cursor is None:
             return None
         text = await self.service.suggest(
-            self.host.engine, uri, cursor.prefix, cursor.suffix, self.settings
+            self.engine_for(uri), uri, cursor.prefix, cursor.suffix, self.settings
         )
         return (cursor, text) if text else None
+
+    def engine_for(self, uri: str) -> ChoosingEngine:
+        """The copy candidates and the engine, if it serves this document's language (the local
+        model answers in the languages it was trained on, a remote engine in any)."""
+        engine = self.host.engine
+        if engine is not None:
+            languages = engine.describe().languages
+            if languages is not None and self.language_of(uri) not in languages:
+                engine = None
+        return ChoosingEngine(
+            self.index, engine, self.settings.index, THRESHOLDS[self.settings.filter], self.choices
+        )
+
+    def language_of(self, uri: str) -> str:
+        document = self.workspace.text_documents.get(uri)
+        return (document.language_id if document else None) or "python"
+
+    def watch_workspace(self, language: str) -> None:
+        """Scan the workspace folders for this language's files (once per language)."""
+        if self.settings.index != "workspace":
+            return
+        for root in self.workspace_roots:
+            self.index.add_workspace(root, extensions_for(language) or (".py",))
 
     def status(self) -> dict:
         info = self.host.engine.describe() if self.host.engine else None
@@ -229,6 +259,7 @@ class NanopilotServer(LanguageServer):
             "error": self.host.error or (info.fault if info else None),
             "engine": self.settings.engine.kind,
             "settings": dataclasses.asdict(self.settings),
+            "index": self.index.describe(),
             **self.stats.summary(),
         }
 
@@ -262,6 +293,10 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
     @server.feature(types.INITIALIZE)
     def initialize(ls: NanopilotServer, params: types.InitializeParams) -> None:
         ls.update_settings(params.initialization_options, reload=False)
+        folders = [folder.uri for folder in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        ls.workspace_roots = [str(path) for uri in folders if (path := path_of(uri))]
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: NanopilotServer, params: types.InitializedParams) -> None:
@@ -278,9 +313,34 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         else:  # the LSP 3.17 way: the notification only says "ask me"
             await ls.pull_configuration()
 
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: NanopilotServer, params: types.DidOpenTextDocumentParams) -> None:
+        document = params.text_document
+        ls.index.open(document.uri, document.text, document.language_id)
+        ls.watch_workspace(document.language_id)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: NanopilotServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        document = ls.workspace.text_documents.get(uri)
+        if document is not None:  # pygls applied the changes first
+            ls.index.change(uri, document.source)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: NanopilotServer, params: types.DidSaveTextDocumentParams) -> None:
+        if path := path_of(params.text_document.uri):
+            ls.index.refresh([path])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: NanopilotServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        ls.index.refresh([path for change in params.changes if (path := path_of(change.uri))])
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NanopilotServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.service.forget(params.text_document.uri)
+        ls.index.close(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
@@ -307,6 +367,12 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
     @server.command(STATUS_COMMAND)
     def status(ls: NanopilotServer, *args: Any) -> dict:
         return ls.status()
+
+    @server.command(LAST_CONTEXT_COMMAND)
+    def last_context(ls: NanopilotServer, *args: Any) -> dict:
+        """What the last fresh suggestion was made from: the source that won, the copy
+        candidate and where its text came from, the model's confidence."""
+        return ls.choices.last
 
     @server.command(ACCEPTED_COMMAND)
     def accepted(ls: NanopilotServer, *args: Any) -> None:

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.choice import FILTERS
 from server.contract import GenerationSettings
 from server.local.options import DECODERS, DEVICE_CHOICES
+from server.project import SETTINGS as INDEX_SCOPES
 from server.remote.settings import EngineSettings, parse_engine
 
 SECTION = "nanopilot"
@@ -37,6 +39,10 @@ class ServerSettings:
     context_tokens: int | None = _SERVED.context_tokens  # None: the engine's default
     use_suffix: bool = _SERVED.use_suffix  # why it is off: GenerationSettings.use_suffix
     engine: EngineSettings = EngineSettings()  # which engine generates (local: the model above)
+    # Where the copy engine looks (server/project/): off, file, tabs (open documents), workspace
+    index: str = "workspace"
+    # How sure a suggestion must be to be shown (server/choice.py): conservative, balanced, eager
+    filter: str = "balanced"
 
     @property
     def generation(self) -> GenerationSettings:
@@ -109,6 +115,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "contextTokens": ("context_tokens", _integer(16, 32768)),
     "useSuffix": ("use_suffix", _boolean),
     "engine": ("engine", parse_engine),
+    "index": ("index", _choice(INDEX_SCOPES)),
+    "filter": ("filter", _choice(FILTERS)),
 }
 
 

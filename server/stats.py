@@ -1,8 +1,9 @@
-"""Counters for `nanopilot.status`: requests, latency percentiles, cache hits, acceptances."""
+"""Counters for `nanopilot.status`: requests, latency percentiles, cache hits, acceptances, and
+which source won each answer."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 
@@ -27,6 +28,8 @@ class ServerStats:
     generations: int = 0  # requests that ran the model to the end
     new_tokens: int = 0
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+    # who won each fresh answer: model, copy:<scope> or nothing (server/choice.py)
+    sources: Counter = field(default_factory=Counter)
 
     def record_generation(self, prompt_tokens: int, reused_tokens: int, new_tokens: int) -> None:
         """A request that ran the model to the end."""
@@ -54,4 +57,5 @@ class ServerStats:
             "typingThroughHits": self.typing_hits,
             "kvReuseRate": self.reused_tokens / self.prompt_tokens if self.prompt_tokens else 0.0,
             "meanNewTokens": self.new_tokens / self.generations if self.generations else 0.0,
+            "sources": dict(self.sources),
         }

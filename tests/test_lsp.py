@@ -21,7 +21,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 URI = "file:///work/example.py"
 ADD = "def add(a, b):\n    "
-GREEDY = {"nanopilot": {"temperature": 0, "multiline": "never"}}
+# The model alone (no copy engine, no filter): what these tests check is the model's path.
+GREEDY = {"nanopilot": {"temperature": 0, "multiline": "never", "index": "off", "filter": "eager"}}
 COUNTERS = ("requests", "answered", "accepted", "lruHits", "typingThroughHits", "cancelled")
 
 
@@ -33,8 +34,10 @@ async def start_server(
     wait_ready: bool = True,
     command: tuple[str, ...] = (sys.executable, "-m", "server"),
     cwd: Path | None = None,
+    workspace: Path | None = None,
 ) -> LanguageClient:
-    """Start `command` (with `--model model_dir` unless None: the default model) and initialize."""
+    """Start `command` (with `--model model_dir` unless None: the default model) and initialize
+    (with `workspace` as the root folder when given)."""
     client = make_test_lsp_client()
     for section, values in (configuration or {}).items():
         client.set_configuration(values, section=section)
@@ -42,7 +45,11 @@ async def start_server(
     await client.start_io(*command, *model_args, cwd=cwd)
     capabilities = client_capabilities("visual-studio-code")
     client.initialize_result = await client.initialize_session(
-        types.InitializeParams(capabilities=capabilities, initialization_options=init_options)
+        types.InitializeParams(
+            capabilities=capabilities,
+            initialization_options=init_options,
+            root_uri=workspace.as_uri() if workspace else None,
+        )
     )
     if wait_ready:
         await wait_for_state(client, {"ready"})
@@ -65,10 +72,12 @@ async def wait_for_state(client: LanguageClient, states: set[str], timeout: floa
         await asyncio.sleep(0.1)
 
 
-def open_document(client: LanguageClient, text: str, uri: str = URI) -> None:
+def open_document(
+    client: LanguageClient, text: str, uri: str = URI, language: str = "python"
+) -> None:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+            types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
         )
     )
 

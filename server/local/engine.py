@@ -49,6 +49,11 @@ from server.prompt_budget import prompt_suffix, prompt_tokens, room
 LOCAL_CONTEXT_TOKENS = 256
 
 
+# What nanopilot's models are trained on (training/code_model/sources.py reads Python); a model
+# trained on more says so in its config as `languages` (LSP language ids).
+TRAINED_LANGUAGES = ("python",)
+
+
 class CompletionEngine:
     def __init__(
         self, model, tokenizer, device: torch.device, model_dir: Path, decoder: str = "auto"
@@ -58,6 +63,7 @@ class CompletionEngine:
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanopilot-model")
         self._context_window = int(getattr(model.config, "max_position_embeddings", 1024))
+        self.languages = frozenset(getattr(model.config, "languages", None) or TRAINED_LANGUAGES)
         backend = tokenizer.backend_tokenizer
         backend.encode_special_tokens = True  # "<fim_middle>" typed in a file is just text
         vocab_size = max(len(tokenizer), model.get_output_embeddings().weight.shape[0])
@@ -141,6 +147,7 @@ class CompletionEngine:
             device=str(self.device),
             decoder=self.decoder,
             fim=self.is_fim,
+            languages=self.languages,
         )
 
     async def aclose(self) -> None:

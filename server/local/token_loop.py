@@ -130,6 +130,7 @@ class TokenGenerator:
         pending = prompt.healed
         output: list[int] = []
         text = ""
+        confidence = None
         limit = settings.max_new_tokens + (MAX_HEALED_TOKENS if prompt.healed else 0)
         for _ in range(limit):
             if cancelled():
@@ -143,6 +144,8 @@ class TokenGenerator:
             if line_start and no_code_yet and not settings.comments_at_line_start:
                 logits = self._without_comments(logits)
             token = sample_token(logits, settings.temperature, settings.top_p, generator)
+            if confidence is None and not pending:
+                confidence = float(torch.softmax(logits.float(), dim=-1)[token])
             if token in self._stop_ids:
                 break
             output.append(token)
@@ -155,4 +158,4 @@ class TokenGenerator:
                 if looping or should_stop(text):
                     break
             logits = self._kv.step(token)
-        return Generated(text, len(prompt.ids), reused, len(output))
+        return Generated(text, len(prompt.ids), reused, len(output), confidence)

@@ -1,0 +1,153 @@
+"""What to show: a copy from the user's own code, the model's suggestion, or nothing.
+
+Two sources propose the rest of the line. The copy engine (server/project/) looks up the tokens
+before the cursor in the open documents and the workspace and proposes what followed them there;
+the engine (the local model or a remote one) writes its own. Issue 19 measured that a copy of at
+least 4 matching tokens beats the 5M model by 10+ points of edit similarity, and that showing
+nothing beats showing a suggestion that is wrong from its first character.
+
+The choice, in order:
+1. A copy whose match is long enough wins outright: the model is not asked (no latency).
+2. Else the engine's suggestion, if the engine serves this language and is confident enough:
+   mid-line, its first token's probability separates right from wrong; at a statement start it
+   does not, so there the filter's floor is what decides.
+3. Else a shorter copy, if the filter takes copies that short.
+4. Else nothing.
+
+The thresholds come from `benchmarks/fit_choice.py` (held-out packages other than the ones the
+evaluation scores); the `filter` setting picks conservative, balanced or eager.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from server.contract import (
+    Completion,
+    CompletionRequest,
+    Engine,
+    EngineInfo,
+    Generated,
+    finish,
+)
+from server.postprocess.context import line_prefix
+from server.project import Candidate, ProjectIndex
+
+FILTERS = ("conservative", "balanced", "eager")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """One filter setting. Token counts are the copy's match length in lexer tokens."""
+
+    copy_outright: int  # a copy this long is shown without asking the engine
+    copy_fallback: int  # a copy this long is shown when the engine's suggestion is not
+    statement_confidence: float  # the engine's first-token probability needed at a statement start
+    midline_confidence: float  # ... and mid-line
+
+
+# Fitted by benchmarks/fit_choice.py (benchmarks/results/fit-choice.json).
+THRESHOLDS: dict[str, Thresholds] = {
+    "conservative": Thresholds(8, 6, 0.6, 0.5),
+    "balanced": Thresholds(6, 4, 0.0, 0.3),
+    "eager": Thresholds(6, 4, 0.0, 0.0),
+}
+
+
+@dataclass
+class ChoiceLog:
+    """What the last suggestion was made from, for the `nanopilot.lastContext` command."""
+
+    last: dict = field(default_factory=dict)
+
+
+def cursor_of(prefix: str) -> tuple[int, int]:
+    """(line, column in code points) of the end of `prefix`: the index's coordinates."""
+    return prefix.count("\n"), len(line_prefix(prefix))
+
+
+def copy_completion(candidate: Candidate, request: CompletionRequest, started: float) -> Completion:
+    """The candidate as a suggestion, through the same post-processing as an engine's text."""
+    generated = Generated(candidate.text, 0, 0, 0)
+    completion = finish(generated, request.edit_context(), started)
+    return Completion(**{**completion.__dict__, "source": f"copy:{candidate.scope}"})
+
+
+@dataclass
+class ChoosingEngine:
+    """An `Engine` for one request: the copy candidates and `engine` (None: none serves this
+    document's language, or none is loaded yet), one answer or none."""
+
+    index: ProjectIndex
+    engine: Engine | None
+    scope: str  # the `index` setting: off, file, tabs, workspace
+    thresholds: Thresholds
+    log: ChoiceLog
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        copy = self._best_copy(request)
+        if copy is not None and copy.tokens >= self.thresholds.copy_outright:
+            return self._chosen(request, copy_completion(copy, request, started), copy)
+        completion = await self.engine.complete(request) if self.engine else None
+        if completion is not None and completion.fault is not None:
+            return completion  # an engine that is down: not cached, asked again later
+        if completion is not None and completion.text and self._confident(request, completion):
+            return self._chosen(request, completion, copy)
+        if copy is not None and copy.tokens >= self.thresholds.copy_fallback:
+            return self._chosen(request, copy_completion(copy, request, started), copy)
+        nothing = Completion("", 0, 0, 0, time.perf_counter() - started, source="nothing")
+        return self._chosen(request, nothing, copy, completion)
+
+    def _best_copy(self, request: CompletionRequest) -> Candidate | None:
+        if self.scope == "off" or request.uri is None:
+            return None
+        line, column = cursor_of(request.prefix)
+        candidates = self.index.lookup(request.uri, line, column, scope=self.scope)
+        return candidates[0] if candidates else None
+
+    def _confident(self, request: CompletionRequest, completion: Completion) -> bool:
+        if completion.confidence is None:  # an engine that does not say: trust it
+            return True
+        statement = not line_prefix(request.prefix).strip()
+        needed = (
+            self.thresholds.statement_confidence
+            if statement
+            else self.thresholds.midline_confidence
+        )
+        return completion.confidence >= needed
+
+    def _chosen(
+        self,
+        request: CompletionRequest,
+        chosen: Completion,
+        copy: Candidate | None,
+        declined: Completion | None = None,
+    ) -> Completion:
+        self.log.last = {
+            "uri": request.uri,
+            "cursor": cursor_of(request.prefix),
+            "source": chosen.source,
+            "text": chosen.text,
+            "copy": None
+            if copy is None
+            else {
+                "text": copy.text,
+                "tokens": copy.tokens,
+                "scope": copy.scope,
+                "from": f"{copy.uri}:{copy.line + 1}",
+                "places": copy.count,
+            },  # fmt: skip
+            "declined_model_text": declined.text if declined else None,
+            "confidence": (declined or chosen).confidence,
+        }
+        return chosen
+
+    def describe(self) -> EngineInfo:
+        if self.engine is not None:
+            return self.engine.describe()
+        return EngineInfo("copy engine", "the open documents", "ready", "cpu", None, False)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the index and the engine outlive the request."""

@@ -274,3 +274,25 @@ def test_an_ignore_file_edited_or_deleted_changes_what_is_used(tmp_path) -> None
     (tmp_path / ".gitignore").unlink()
     index.refresh([tmp_path / ".gitignore"], background=False)
     assert sorted(c.text for c in index.lookup(OPEN, 1, 11)) == ["shape.tab", "shape.width"]
+
+
+def test_a_scan_driven_by_the_caller_in_small_steps(tmp_path) -> None:
+    for number in range(30):
+        write(tmp_path / f"m{number}.py", f"def area(shape):\n    return shape.w{number}\n")
+    index = ProjectIndex(scan_thread=False)
+    index.add_workspace(tmp_path, [".py"])
+    assert index.describe()["workspace_files"] == 0  # nothing happens until `work()`
+    assert index.describe()["scanning"]
+    assert not index.wait_idle(0.05)
+    steps = 0
+    while index.work(seconds=0):  # one file per step
+        steps += 1
+    assert steps >= 29
+    assert index.describe()["workspace_files"] == 30
+    assert not index.describe()["scanning"] and index.wait_idle(0)
+    write(tmp_path / "m0.py", "def area(shape):\n    return shape.changed\n")
+    index.refresh([tmp_path / "m0.py"])
+    assert index.work(seconds=1) is False
+    text = "def area(shape):\n    return "
+    index.open(OPEN, text, "python")
+    assert "shape.changed" in [c.text for c in index.lookup(OPEN, 1, 11)]

@@ -625,14 +625,20 @@ class ProjectIndex:
         left_out = 0
         if scope == "workspace":
             open_paths = set(self._open_paths.values())  # the buffer is newer than the file
-            for uri in self._nearest(document.uri):
-                file = self._files[uri]
-                if uri in self._open or file.path in open_paths or not _same(file, document):
+            language = document.language
+            files = self._files
+            nearest = self._nearest(document.uri)
+            for number, uri in enumerate(nearest):
+                file = files[uri]
+                if file.language is not None and language is not None and file.language != language:
                     continue
-                if searched + file.token_count > limits.max_search_tokens:
-                    left_out += 1
+                if uri in self._open or file.path in open_paths:
                     continue
                 searched += file.token_count
+                if searched > limits.max_search_tokens:  # the rest are farther: left out
+                    searched -= file.token_count
+                    left_out = len(nearest) - number
+                    break
                 sources.append((file, 3))
         self._searched = (len(sources), searched, left_out)
         cursor_line = document.lines[line]
@@ -661,9 +667,9 @@ class ProjectIndex:
         # pattern, which is also faster (fewer places, longer skips).
         hits: list[tuple[int, int, int, int]] = []
         resolved: dict[tuple[int, int], _Place | None] = {}
-        best = {1: 0, 2: 0, 3: 0}  # longest usable match per source rank
+        best = [0, 0, 0, 0]  # longest usable match per source rank
         for number, (source, rank) in enumerate(sources):
-            nearer = max((best[r] for r in best if r < rank), default=0)
+            nearer = best[1] if rank == 2 else max(best[1], best[2]) if rank == 3 else 0
             places = find_places(
                 source.flat,  # type: ignore[attr-defined]
                 query,

@@ -296,3 +296,12 @@ def test_a_scan_driven_by_the_caller_in_small_steps(tmp_path) -> None:
     text = "def area(shape):\n    return "
     index.open(OPEN, text, "python")
     assert "shape.changed" in [c.text for c in index.lookup(OPEN, 1, 11)]
+
+
+def test_a_walk_stops_at_its_entry_limit(tmp_path) -> None:
+    for number in range(50):
+        write(tmp_path / f"d{number}" / "a.py", f"x = {number}\n")
+    scanner = WorkspaceScanner(tmp_path, [".py"], ScanLimits(max_entries=60))
+    events = list(scanner.scan())
+    assert 0 < len(events) < 50
+    assert scanner.skipped["over the walk limit"] == 1

@@ -305,3 +305,18 @@ def test_a_walk_stops_at_its_entry_limit(tmp_path) -> None:
     events = list(scanner.scan())
     assert 0 < len(events) < 50
     assert scanner.skipped["over the walk limit"] == 1
+
+
+def test_workspace_candidates_give_their_line_and_more_lines(tmp_path) -> None:
+    write(
+        tmp_path / "lib.py",
+        "import os\n\n\ndef area(shape):\n    if shape:\n        return shape.w\n    return 0\n",
+    )
+    index = ProjectIndex()
+    index.add_workspace(tmp_path, [".py"], background=False)
+    text = "def area(shape):\n    if shape:\n        "
+    index.open(OPEN, text, "python")
+    found = index.lookup(OPEN, 2, 8, extra_lines=1)
+    assert [(c.text, c.line, c.scope, c.uri) for c in found] == [
+        ("return shape.w\n    return 0", 5, "workspace", (tmp_path / "lib.py").as_uri())
+    ]

@@ -13,10 +13,14 @@ export type Multiline = 'auto' | 'always' | 'never';
 
 /**
  * `nanopilot.decoder`: what runs the local model token by token (server/local/decoders.py).
- * `onnx` needs the optional `nanopilot[onnx]` extra, which the managed environment installs when
- * it is chosen.
+ * ONNX Runtime is a dependency of nanopilot now; choosing `onnx` still asks the managed
+ * environment for the `nanopilot[onnx]` extra, so an environment set up before gets it.
  */
 export type Decoder = 'auto' | 'lean' | 'onnx' | 'huggingface';
+/** `nanopilot.index`: off, the current file, the open documents, or the workspace folder too. */
+export type IndexScope = 'off' | 'file' | 'tabs' | 'workspace';
+/** `nanopilot.filter`: how sure a suggestion must be to be shown. */
+export type Filter = 'conservative' | 'balanced' | 'eager';
 
 /**
  * `nanopilot.engine`: which engine writes the suggestions (see docs/engines.md). Passed to the
@@ -48,6 +52,10 @@ export interface ExtensionSettings {
   /** Globs of files where completion is on whatever `languages` says (`exclude` still wins). */
   include: string[];
   useSuffix: boolean;
+  /** Where the server's copy engine looks for the line being typed (server/project/). */
+  index: IndexScope;
+  /** How sure a suggestion must be to be shown (server/choice.py). */
+  filter: Filter;
   engine: EngineSetting;
 }
 
@@ -83,11 +91,15 @@ export const DEFAULTS: ExtensionSettings = {
   exclude: [],
   include: [],
   useSuffix: false,
+  index: 'workspace',
+  filter: 'balanced',
   engine: { kind: 'local' },
 };
 
 const MULTILINE_VALUES: readonly Multiline[] = ['auto', 'always', 'never'];
 const DECODER_VALUES: readonly Decoder[] = ['auto', 'lean', 'onnx', 'huggingface'];
+const INDEX_VALUES: readonly IndexScope[] = ['off', 'file', 'tabs', 'workspace'];
+const FILTER_VALUES: readonly Filter[] = ['conservative', 'balanced', 'eager'];
 
 /** Reads one setting by its short name, like `vscode.WorkspaceConfiguration.get`. */
 export type SettingReader = (key: keyof ExtensionSettings) => unknown;
@@ -165,6 +177,8 @@ export function readSettings(read: SettingReader): ExtensionSettings {
     exclude: globsOr(read('exclude'), DEFAULTS.exclude),
     include: globsOr(read('include'), DEFAULTS.include),
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
+    index: choiceOr(read('index'), INDEX_VALUES, DEFAULTS.index),
+    filter: choiceOr(read('filter'), FILTER_VALUES, DEFAULTS.filter),
     engine: objectOr(read('engine'), DEFAULTS.engine),
   };
 }
@@ -199,6 +213,8 @@ export function toServerSettings(
     decoder: settings.decoder,
     enable: settings.enable,
     useSuffix: settings.useSuffix,
+    index: settings.index,
+    filter: settings.filter,
     engine: settings.engine,
   };
 }

@@ -34,6 +34,8 @@ describe('readSettings', () => {
         decoder: 'onnx',
         enable: false,
         useSuffix: true,
+        index: 'tabs',
+        filter: 'everything',
         engine: { kind: 'llamacpp', url: 'http://gpu:8080', timeoutMs: 'soon' },
       }),
     );
@@ -44,6 +46,8 @@ describe('readSettings', () => {
     assert.equal(settings.decoder, 'onnx');
     assert.equal(settings.enable, false);
     assert.equal(settings.useSuffix, true);
+    assert.equal(settings.index, 'tabs');
+    assert.equal(settings.filter, 'balanced'); // not one of the choices: the default
     // An engine object goes to the server as written: the server reports bad fields by name.
     assert.deepEqual(settings.engine, {
       kind: 'llamacpp',
@@ -164,6 +168,8 @@ describe('toServerSettings', () => {
       decoder: 'auto',
       enable: true,
       useSuffix: false,
+      index: 'workspace',
+      filter: 'balanced',
       engine: { kind: 'local' },
     });
   });

@@ -90,7 +90,8 @@ class Retriever:
             key=lambda pair: -pair[0],
         )
         kept = [(score, Snippet(c.path, c.text)) for score, c in scored if score >= MIN_SIMILARITY]
-        new = set(new_lines_only([snippet for _, snippet in kept], lines_before(prefix, NEAR_ABOVE)))
+        near = lines_before(prefix, NEAR_ABOVE)
+        new = set(new_lines_only([snippet for _, snippet in kept], near))
         best = [(score, snippet) for score, snippet in kept if snippet in new][:MAX_SNIPPETS]
         best.sort(key=lambda pair: pair[0])  # least similar first; stable, as in training
         return Retrieved(texts[0][0], tuple(snippet for _, snippet in best))

@@ -691,7 +691,6 @@ class ProjectIndex:
                 "last_lookup": self.last_lookup,
             }
 
-
     # -- repository context -----------------------------------------------------------------
 
     def texts(self, uri: str, scope: str = "workspace", limit: int = 64) -> list[tuple[str, str]]:

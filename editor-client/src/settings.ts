@@ -48,6 +48,9 @@ export interface ExtensionSettings {
   /** Globs of files where completion is on whatever `languages` says (`exclude` still wins). */
   include: string[];
   useSuffix: boolean;
+  /** Repository context (code from other files) in the prompt, and its share of the budget. */
+  context: boolean;
+  contextShare: number;
   engine: EngineSetting;
 }
 
@@ -83,6 +86,8 @@ export const DEFAULTS: ExtensionSettings = {
   exclude: [],
   include: [],
   useSuffix: false,
+  context: true,
+  contextShare: 0.5,
   engine: { kind: 'local' },
 };
 
@@ -165,6 +170,8 @@ export function readSettings(read: SettingReader): ExtensionSettings {
     exclude: globsOr(read('exclude'), DEFAULTS.exclude),
     include: globsOr(read('include'), DEFAULTS.include),
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
+    context: booleanOr(read('context'), DEFAULTS.context),
+    contextShare: numberOr(read('contextShare'), DEFAULTS.contextShare),
     engine: objectOr(read('engine'), DEFAULTS.engine),
   };
 }
@@ -199,6 +206,8 @@ export function toServerSettings(
     decoder: settings.decoder,
     enable: settings.enable,
     useSuffix: settings.useSuffix,
+    context: settings.context,
+    contextShare: settings.contextShare,
     engine: settings.engine,
   };
 }

@@ -5,8 +5,9 @@ fim_templates.py).
 
 `/infill` takes the prefix and suffix as text and builds the FIM prompt with the model's own
 tokens; repository context goes at the start of its prefix, as comments (context.py). A prompt
-longer than a slot's context is refused, so the text is cut to fit it. A model without FIM tokens answers 501, and from then on this wire sends `/completion` with the prompt (a
-template's, if `fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed slot per
+longer than a slot's context is refused, so the text is cut to fit it. A model without FIM tokens
+answers 501, and from then on this wire sends `/completion` with the prompt (a template's, if
+`fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed slot per
 language server (one per editor connection) let consecutive keystrokes reuse the server's
 key/value cache, as the local engine reuses its own.
 """

@@ -164,6 +164,8 @@ describe('toServerSettings', () => {
       decoder: 'auto',
       enable: true,
       useSuffix: false,
+      context: true,
+      contextShare: 0.5,
       engine: { kind: 'local' },
     });
   });

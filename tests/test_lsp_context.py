@@ -60,7 +60,9 @@ async def test_a_remote_engine_gets_the_other_tabs_code(tiny_model_dir):
             client.workspace_did_change_configuration(
                 types.DidChangeConfigurationParams(settings={"nanopilot": {"context": False}})
             )
-            await wait_for(lambda: any("'context': False" in m.message for m in client.log_messages))
+            await wait_for(
+                lambda: any("'context': False" in m.message for m in client.log_messages)
+            )
             await inline(client, end_of(CURRENT), "file:///tabs/main.py")
             assert fake.seen[-1].body["prompt"] == CURRENT
         finally:

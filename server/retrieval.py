@@ -13,13 +13,14 @@ as are those whose every line is in the code just above the cursor; the rest com
 first, as in training, so the most similar sits nearest the code. Each engine then fills its own
 budget from the end (`snippets.fit`).
 
-Chunks are cached per document text and words per chunk text, so a keystroke rechunks only the
-current document and rereads no words but those of the chunks it changed.
+Chunks are cached per document text, words per chunk text and scores per query, so a keystroke
+rechunks and rescores only the current document, and reads the words of only the chunks it
+changed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.project import ProjectIndex
 from server.snippets import (
@@ -62,12 +63,23 @@ def lines_before(prefix: str, count: int) -> str:
     return prefix[start + 1 : end + 1] if end >= 0 else ""
 
 
+@dataclass
+class _Document:
+    """A document's chunks, and their scores for the last query (the same while a line is
+    typed: only the current document, which changed, is scored again)."""
+
+    text: str
+    chunks: list[Chunk]
+    query: frozenset[str] = frozenset()
+    scored: list[tuple[float, Chunk]] = field(default_factory=list)
+
+
 class Retriever:
     """Context for requests, from what `index` holds; one per language server."""
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        self._chunks: dict[str, tuple[str, list[Chunk]]] = {}  # path -> (its text, its chunks)
+        self._documents: dict[str, _Document] = {}  # by path
         self._words: dict[str, frozenset[str]] = {}  # chunk text -> its words
 
     def retrieve(self, uri: str, prefix: str, scope: str) -> Retrieved:
@@ -77,36 +89,44 @@ class Retriever:
             return Retrieved()
         line = prefix.count("\n")
         query = words(lines_before(prefix, QUERY_LINES))
-        candidates = [
-            chunk
-            for chunk in self._chunks_of(*texts[0])
+        scored = [
+            (score, chunk)
+            for score, chunk in self._scored(*texts[0], query)
             if chunk.start_line + CHUNK_LINES <= line - NEAR_ABOVE
             or chunk.start_line > line + NEAR_BELOW
         ]
         for path, text in texts[1:]:
-            candidates += self._chunks_of(path, text)
-        scored = sorted(
-            ((jaccard(query, chunk.words), chunk) for chunk in candidates),
-            key=lambda pair: -pair[0],
-        )
-        kept = [(score, Snippet(c.path, c.text)) for score, c in scored if score >= MIN_SIMILARITY]
+            scored += self._scored(path, text, query)
+        scored.sort(key=lambda pair: -pair[0])  # stable: documents in the index's order
+        kept = [(score, Snippet(c.path, c.text)) for score, c in scored]
         near = lines_before(prefix, NEAR_ABOVE)
         new = set(new_lines_only([snippet for _, snippet in kept], near))
         best = [(score, snippet) for score, snippet in kept if snippet in new][:MAX_SNIPPETS]
         best.sort(key=lambda pair: pair[0])  # least similar first; stable, as in training
         return Retrieved(texts[0][0], tuple(snippet for _, snippet in best))
 
-    def _chunks_of(self, path: str, text: str) -> list[Chunk]:
-        cached = self._chunks.get(path)
-        if cached is not None and cached[0] == text:
-            return cached[1]
-        if len(self._words) > _MAX_CACHED_WORDS:
-            self._words.clear()
-        if len(self._chunks) > 4 * MAX_DOCUMENTS:
-            self._chunks.clear()
-        chunks = chunks_of(path, text, self._words_of)
-        self._chunks[path] = (text, chunks)
-        return chunks
+    def _scored(self, path: str, text: str, query: frozenset[str]) -> list[tuple[float, Chunk]]:
+        """(similarity, chunk) of the document's chunks at MIN_SIMILARITY or more, in order."""
+        cached = self._documents.get(path)
+        if cached is not None and cached.text == text:
+            if cached.query == query:
+                return cached.scored
+        else:
+            if len(self._words) > _MAX_CACHED_WORDS:
+                self._words.clear()
+            if len(self._documents) > 4 * MAX_DOCUMENTS:
+                self._documents.clear()
+            cached = self._documents[path] = _Document(text, chunks_of(path, text, self._words_of))
+        size = len(query)
+        cached.query = query
+        cached.scored = [
+            (score, chunk)
+            for chunk in cached.chunks
+            # |A∩B| / |A∪B| <= min / max of the sizes: rules out some chunks without a set operation
+            if size * MIN_SIMILARITY <= len(chunk.words) <= size / MIN_SIMILARITY
+            and (score := jaccard(query, chunk.words)) >= MIN_SIMILARITY
+        ]
+        return cached.scored
 
     def _words_of(self, text: str) -> frozenset[str]:
         found = self._words.get(text)

@@ -103,7 +103,9 @@ def words(text: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """Shared words over all words (Copilot's and RepoCoder's similarity for snippets)."""
+    """Shared words over all words (Copilot's and RepoCoder's similarity for snippets). The union's
+    size is counted, not built: the server scores thousands of chunks per request."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)

@@ -59,8 +59,8 @@ from benchmarks.lsp_client import (  # noqa: E402
     stop_server,
 )
 from nanopilot_models import DEFAULT_MODEL  # noqa: E402
-from server.devices import DEFAULT_THREADS  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
+from server.local.options import DEFAULT_THREADS  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.code_model.corpus import SPLITS, SourceFile, add_corpus_arguments  # noqa: E402
 from training.code_model.evaluate import held_out_files  # noqa: E402

@@ -57,6 +57,24 @@ THRESHOLDS: dict[str, Thresholds] = {
 }
 
 
+def copy_wins_outright(thresholds: Thresholds, copy_tokens: int) -> bool:
+    """A copy so long that the engine is not asked."""
+    return copy_tokens > 0 and copy_tokens >= thresholds.copy_outright
+
+
+def choose_after_model(
+    thresholds: Thresholds, copy_tokens: int, statement: bool, completion: Completion | None
+) -> str:
+    """ "model", "copy" or "nothing", once the engine answered (`completion`; None: not asked)."""
+    if completion is not None and completion.text:
+        needed = thresholds.statement_confidence if statement else thresholds.midline_confidence
+        if completion.confidence is None or completion.confidence >= needed:
+            return "model"  # an engine that does not say how sure it is is trusted
+    if copy_tokens > 0 and copy_tokens >= thresholds.copy_fallback:
+        return "copy"
+    return "nothing"
+
+
 @dataclass
 class ChoiceLog:
     """What the last suggestion was made from, for the `nanopilot.lastContext` command."""
@@ -91,17 +109,20 @@ class ChoosingEngine:
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         copy = self._best_copy(request)
-        if copy is not None and copy.tokens >= self.thresholds.copy_outright:
+        copy_tokens = copy.tokens if copy else 0
+        if copy_wins_outright(self.thresholds, copy_tokens):
             return self._chosen(request, copy_completion(copy, request, started), copy)
         if self.engine is not None:
             request = self._with_context(request, self.engine)
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later
-        if completion is not None and completion.text and self._confident(request, completion):
+        statement = not line_prefix(request.prefix).strip()
+        choice = choose_after_model(self.thresholds, copy_tokens, statement, completion)
+        if choice == "model":
             return self._chosen(request, completion, copy)
-        if copy is not None and copy.tokens >= self.thresholds.copy_fallback:
-            return self._chosen(request, copy_completion(copy, request, started), copy)
+        if choice == "copy":
+            return self._chosen(request, copy_completion(copy, request, started), copy, completion)
         nothing = Completion("", 0, 0, 0, time.perf_counter() - started, source="nothing")
         return self._chosen(request, nothing, copy, completion)
 
@@ -118,17 +139,6 @@ class ChoosingEngine:
             return request
         found = self.retriever.retrieve(request.uri, request.prefix, self.scope)
         return dataclasses.replace(request, snippets=found.snippets, path=found.path)
-
-    def _confident(self, request: CompletionRequest, completion: Completion) -> bool:
-        if completion.confidence is None:  # an engine that does not say: trust it
-            return True
-        statement = not line_prefix(request.prefix).strip()
-        needed = (
-            self.thresholds.statement_confidence
-            if statement
-            else self.thresholds.midline_confidence
-        )
-        return completion.confidence >= needed
 
     def _chosen(
         self,

@@ -34,6 +34,9 @@ class CompletionService:
         self.typing = TypingThrough()
         self._sequence = itertools.count(1)
         self._latest: dict[str, int] = {}
+        # Who wrote the answer `suggest` returned last: "typing", "cache" or Completion.source.
+        # Read right after the await, before anything else runs on the event loop.
+        self.last_source = ""
 
     def forget(self, uri: str) -> None:
         self.typing.forget(uri)
@@ -50,14 +53,14 @@ class CompletionService:
         """The suggestion, "" when there is none, None when superseded or cancelled."""
         started = time.perf_counter()
         request = self._request(uri, prefix, suffix, settings.generation)
-        answer = self._typed_through(request)
+        answer, self.last_source = self._typed_through(request), "typing"
         if answer is None:
-            answer = self._cached(request)
+            answer, self.last_source = self._cached(request), "cache"
         if answer is None:
             completion = await self._generate(engine, request)
             if completion is None:
                 return None
-            answer = self._keep(request, completion)
+            answer, self.last_source = self._keep(request, completion), completion.source
         self.stats.record((time.perf_counter() - started) * 1000)
         return answer
 

@@ -205,7 +205,10 @@ class NanopilotServer(LanguageServer):
         clamped = types.Position(prefix.count("\n"), index_to_column(typed, len(typed), encoding))
         return Cursor(uri, prefix, suffix, clamped)
 
-    async def suggestion(self, uri: str, position: types.Position) -> tuple[Cursor, str] | None:
+    async def suggestion(
+        self, uri: str, position: types.Position
+    ) -> tuple[Cursor, str, str] | None:
+        """The cursor, the suggestion and who wrote it (`CompletionService.last_source`)."""
         self.stats.requests += 1  # every request, answered or not: the one place it is counted
         if not self.settings.enable:
             return None
@@ -215,7 +218,7 @@ class NanopilotServer(LanguageServer):
         text = await self.service.suggest(
             self.engine_for(uri), uri, cursor.prefix, cursor.suffix, self.settings
         )
-        return (cursor, text) if text else None
+        return (cursor, text, self.service.last_source) if text else None
 
     def engine_for(self, uri: str) -> ChoosingEngine:
         """The copy candidates and the engine, if it serves this document's language (the local
@@ -271,10 +274,16 @@ class NanopilotServer(LanguageServer):
         }
 
 
-ACCEPTED = types.Command(title="nanopilot: suggestion accepted", command=ACCEPTED_COMMAND)
+def accepted(source: str) -> types.Command:
+    """The command an accepted item runs; its argument says which source wrote the item."""
+    return types.Command(
+        title="nanopilot: suggestion accepted",
+        command=ACCEPTED_COMMAND,
+        arguments=[{"source": source}],
+    )
 
 
-def completion_item(cursor: Cursor, text: str) -> types.CompletionItem:
+def completion_item(cursor: Cursor, text: str, source: str) -> types.CompletionItem:
     """A classic completion item: replaces the word before the cursor with word + suggestion, so
     that clients filtering by the typed word keep it."""
     word = WORD_BEFORE_CURSOR.search(cursor.line_prefix).group()
@@ -290,7 +299,7 @@ def completion_item(cursor: Cursor, text: str) -> types.CompletionItem:
         filter_text=new_text,
         insert_text_format=types.InsertTextFormat.PlainText,
         text_edit=types.TextEdit(range=types.Range(start, end), new_text=new_text),
-        command=ACCEPTED,
+        command=accepted(source),
     )
 
 
@@ -356,9 +365,9 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         found = await ls.suggestion(params.text_document.uri, params.position)
         if found is None:
             return types.InlineCompletionList(items=[])
-        cursor, text = found
+        cursor, text, source = found
         here = types.Range(cursor.position, cursor.position)
-        item = types.InlineCompletionItem(insert_text=text, range=here, command=ACCEPTED)
+        item = types.InlineCompletionItem(insert_text=text, range=here, command=accepted(source))
         return types.InlineCompletionList(items=[item])
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
@@ -368,8 +377,9 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         found = await ls.suggestion(params.text_document.uri, params.position)
         if found is None:
             return types.CompletionList(is_incomplete=True, items=[])
-        cursor, text = found
-        return types.CompletionList(is_incomplete=True, items=[completion_item(cursor, text)])
+        cursor, text, source = found
+        items = [completion_item(cursor, text, source)]
+        return types.CompletionList(is_incomplete=True, items=items)
 
     @server.command(STATUS_COMMAND)
     def status(ls: NanopilotServer, *args: Any) -> dict:
@@ -383,7 +393,7 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
         return ls.choices.last
 
     @server.command(ACCEPTED_COMMAND)
-    def accepted(ls: NanopilotServer, *args: Any) -> None:
+    def on_accepted(ls: NanopilotServer, *args: Any) -> None:
         ls.stats.accepted += 1
 
     return server

@@ -52,7 +52,9 @@ async def client(tiny_model_dir, workspace):
 async def test_a_line_from_an_open_tab_is_suggested_and_its_source_is_shown(client):
     open_document(client, TAB, "file:///tabs/geometry.py")
     open_document(client, TYPED, "file:///tabs/new.py")
-    assert await suggestion(client, TYPED, "file:///tabs/new.py") == " * height * SCALE_FACTOR"
+    (item,) = await inline(client, end_of(TYPED), "file:///tabs/new.py")
+    assert item.insert_text == " * height * SCALE_FACTOR"
+    assert list(item.command.arguments) == [{"source": "copy:tab"}]
     context = await last_context(client)
     assert context["source"] == "copy:tab"
     assert context["copy"]["from"] == "file:///tabs/geometry.py:2"

@@ -274,3 +274,49 @@ def test_an_ignore_file_edited_or_deleted_changes_what_is_used(tmp_path) -> None
     (tmp_path / ".gitignore").unlink()
     index.refresh([tmp_path / ".gitignore"], background=False)
     assert sorted(c.text for c in index.lookup(OPEN, 1, 11)) == ["shape.tab", "shape.width"]
+
+
+def test_a_scan_driven_by_the_caller_in_small_steps(tmp_path) -> None:
+    for number in range(30):
+        write(tmp_path / f"m{number}.py", f"def area(shape):\n    return shape.w{number}\n")
+    index = ProjectIndex(scan_thread=False)
+    index.add_workspace(tmp_path, [".py"])
+    assert index.describe()["workspace_files"] == 0  # nothing happens until `work()`
+    assert index.describe()["scanning"]
+    assert not index.wait_idle(0.05)
+    steps = 0
+    while index.work(seconds=0):  # one file per step
+        steps += 1
+    assert steps >= 29
+    assert index.describe()["workspace_files"] == 30
+    assert not index.describe()["scanning"] and index.wait_idle(0)
+    write(tmp_path / "m0.py", "def area(shape):\n    return shape.changed\n")
+    index.refresh([tmp_path / "m0.py"])
+    assert index.work(seconds=1) is False
+    text = "def area(shape):\n    return "
+    index.open(OPEN, text, "python")
+    assert "shape.changed" in [c.text for c in index.lookup(OPEN, 1, 11)]
+
+
+def test_a_walk_stops_at_its_entry_limit(tmp_path) -> None:
+    for number in range(50):
+        write(tmp_path / f"d{number}" / "a.py", f"x = {number}\n")
+    scanner = WorkspaceScanner(tmp_path, [".py"], ScanLimits(max_entries=60))
+    events = list(scanner.scan())
+    assert 0 < len(events) < 50
+    assert scanner.skipped["over the walk limit"] == 1
+
+
+def test_workspace_candidates_give_their_line_and_more_lines(tmp_path) -> None:
+    write(
+        tmp_path / "lib.py",
+        "import os\n\n\ndef area(shape):\n    if shape:\n        return shape.w\n    return 0\n",
+    )
+    index = ProjectIndex()
+    index.add_workspace(tmp_path, [".py"], background=False)
+    text = "def area(shape):\n    if shape:\n        "
+    index.open(OPEN, text, "python")
+    found = index.lookup(OPEN, 2, 8, extra_lines=1)
+    assert [(c.text, c.line, c.scope, c.uri) for c in found] == [
+        ("return shape.w\n    return 0", 5, "workspace", (tmp_path / "lib.py").as_uri())
+    ]

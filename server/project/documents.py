@@ -169,8 +169,10 @@ class FileDocument:
         self.text = text
         keys = array("I")
         ends = array("I")
+        starts = array("I")  # each line's offset, to find a token's line by bisection
         offset = 0
         for line in text.split("\n"):
+            starts.append(offset)
             texts, columns = lex_line(line)
             if texts:
                 keys.extend(map(key_of, texts))
@@ -180,16 +182,14 @@ class FileDocument:
             offset += len(line) + 1
         self.flat = keys.tobytes()
         self._ends = ends
-
-    @property
-    def token_count(self) -> int:
-        return len(self._ends)
+        self._line_starts = starts
+        self.token_count = len(ends)
 
     def site(self, token: int) -> tuple[int, int, Iterator[str]]:
         """As `OpenDocument.site`."""
         end = self._ends[token]
-        line_start = self.text.rfind("\n", 0, end) + 1
-        line = self.text.count("\n", 0, line_start)
+        line = bisect_right(self._line_starts, end) - 1
+        line_start = self._line_starts[line]
         return line, end - line_start, self._lines_from(line_start)
 
     def _lines_from(self, start: int) -> Iterator[str]:
@@ -202,4 +202,6 @@ class FileDocument:
             start = end + 1
 
     def memory_estimate(self) -> int:
-        return len(self.text) + 60 + len(self.flat) + 4 * len(self._ends) + 200
+        return (
+            len(self.text) + 60 + len(self.flat) + 4 * (len(self._ends) + len(self._line_starts))
+        ) + 200

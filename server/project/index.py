@@ -24,7 +24,7 @@ import queue
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -286,9 +286,17 @@ class ProjectIndex:
     """
 
     def __init__(
-        self, limits: IndexLimits | None = None, scan_limits: ScanLimits | None = None
+        self,
+        limits: IndexLimits | None = None,
+        scan_limits: ScanLimits | None = None,
+        scan_thread: bool = True,
     ) -> None:
+        """`scan_thread`: scan workspaces on a thread of the index's own; False to scan only
+        when the server calls `work()`."""
         self.limits = limits or IndexLimits()
+        self.scan_thread = scan_thread
+        self._pending: deque[tuple[str, object]] = deque()  # jobs for `work()`
+        self._current: Iterator[FileEvent] | None = None
         self.scan_limits = scan_limits or ScanLimits()
         self._lock = threading.RLock()
         self._open: dict[str, OpenDocument] = {}
@@ -421,11 +429,12 @@ class ProjectIndex:
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until the background work is done (for tests and evaluation); True if it is."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             if self._jobs.empty() and not self._busy:
-                return True
+                return not (self._pending or self._current)  # `work()` is the caller's to call
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.01)
-        return False
 
     def stop(self) -> None:
         """Stop the background thread after the file it is reading."""
@@ -437,6 +446,9 @@ class ProjectIndex:
             self._run(job)
             return
         with self._lock:
+            if not self.scan_thread:
+                self._pending.append(job)
+                return
             self._busy += 1  # counted before it is queued, so wait_idle cannot miss it
             self._jobs.put(job)
             if self._worker is None or not self._worker.is_alive():
@@ -457,15 +469,48 @@ class ProjectIndex:
                 with self._lock:
                     self._busy -= job[0] != "stop"
 
+    def work(self, seconds: float = 0.005) -> bool:
+        """Do queued workspace work on the caller's thread for about `seconds`.
+
+        For a server that scans in its idle moments instead of on a thread
+        (`ProjectIndex(scan_thread=False)`), so a scan never shares the interpreter with a
+        request. One file is the unit: a big one may overrun `seconds`. True if work is left.
+        """
+        deadline = time.monotonic() + seconds
+        while True:  # at least one file per call
+            if self._current is None:
+                if not self._pending:
+                    return False
+                self._current = self._events(self._pending.popleft())
+            try:
+                event = next(self._current, None)
+                if event is None:
+                    self._current = None
+                    continue  # finishing a job is not a step
+                self._apply(event)
+            except Exception:  # noqa: BLE001 - a scan must never take the server down
+                self._skipped["scan error"] += 1
+                self._current = None
+            if time.monotonic() >= deadline:
+                return bool(self._pending or self._current)
+
     def _run(self, job: tuple[str, object], pause: bool = False) -> None:
+        for event in self._events(job):
+            if self._stopped:
+                return
+            self._apply(event)
+            if pause:
+                time.sleep(0)  # let a request thread have the interpreter
+
+    def _events(self, job: tuple[str, object]) -> Iterator[FileEvent]:
         kind, what = job
         if kind == "scan":
             assert isinstance(what, WorkspaceScanner)
-            self._apply(what.scan(), pause)
+            yield from what.scan()
         elif kind == "refresh":
             for scanner in list(self._scanners):
                 if scanner.relative(what) is not None:  # type: ignore[arg-type]
-                    self._apply(iter(scanner.refresh(what)), pause)  # type: ignore[arg-type]
+                    yield from scanner.refresh(what)  # type: ignore[arg-type]
             if Path(what).name in IGNORE_FILES:  # type: ignore[arg-type]
                 with self._lock:  # the rules changed: which open documents they hide, too
                     self._ignored_open = {
@@ -474,28 +519,24 @@ class ProjectIndex:
                         if (path := path_of(uri)) is not None and self._ignored(path)
                     }
 
-    def _apply(self, events: Iterator[FileEvent], pause: bool) -> None:
-        for event in events:
-            if self._stopped:
-                return
-            uri = event.path.as_uri()
-            document = None
-            if event.text is not None:  # lexed outside the lock
-                document = FileDocument(uri, event.text, language_of(event.relative))
-                document.path = event.real
-            with self._lock:
-                self._files_version += 1
-                self._files.pop(uri, None)
-                self._file_memory.pop(uri, None)
-                if document is not None:
-                    size = document.memory_estimate()
-                    if sum(self._file_memory.values()) + size > self.limits.max_workspace_memory:
-                        self._skipped["over the memory limit"] += 1
-                    else:
-                        self._files[uri] = document
-                        self._file_memory[uri] = size
-            if pause:
-                time.sleep(0)  # let a request thread have the interpreter
+    def _apply(self, event: FileEvent) -> None:
+        """Put one scanned file into the index (lexed outside the lock), or drop it."""
+        uri = event.path.as_uri()
+        document = None
+        if event.text is not None:
+            document = FileDocument(uri, event.text, language_of(event.relative))
+            document.path = event.real
+        with self._lock:
+            self._files_version += 1
+            self._files.pop(uri, None)
+            self._file_memory.pop(uri, None)
+            if document is not None:
+                size = document.memory_estimate()
+                if sum(self._file_memory.values()) + size > self.limits.max_workspace_memory:
+                    self._skipped["over the memory limit"] += 1
+                else:
+                    self._files[uri] = document
+                    self._file_memory[uri] = size
 
     # -- lookup -----------------------------------------------------------------------------
 
@@ -584,14 +625,20 @@ class ProjectIndex:
         left_out = 0
         if scope == "workspace":
             open_paths = set(self._open_paths.values())  # the buffer is newer than the file
-            for uri in self._nearest(document.uri):
-                file = self._files[uri]
-                if uri in self._open or file.path in open_paths or not _same(file, document):
+            language = document.language
+            files = self._files
+            nearest = self._nearest(document.uri)
+            for number, uri in enumerate(nearest):
+                file = files[uri]
+                if file.language is not None and language is not None and file.language != language:
                     continue
-                if searched + file.token_count > limits.max_search_tokens:
-                    left_out += 1
+                if uri in self._open or file.path in open_paths:
                     continue
                 searched += file.token_count
+                if searched > limits.max_search_tokens:  # the rest are farther: left out
+                    searched -= file.token_count
+                    left_out = len(nearest) - number
+                    break
                 sources.append((file, 3))
         self._searched = (len(sources), searched, left_out)
         cursor_line = document.lines[line]
@@ -620,9 +667,9 @@ class ProjectIndex:
         # pattern, which is also faster (fewer places, longer skips).
         hits: list[tuple[int, int, int, int]] = []
         resolved: dict[tuple[int, int], _Place | None] = {}
-        best = {1: 0, 2: 0, 3: 0}  # longest usable match per source rank
+        best = [0, 0, 0, 0]  # longest usable match per source rank
         for number, (source, rank) in enumerate(sources):
-            nearer = max((best[r] for r in best if r < rank), default=0)
+            nearer = best[1] if rank == 2 else max(best[1], best[2]) if rank == 3 else 0
             places = find_places(
                 source.flat,  # type: ignore[attr-defined]
                 query,
@@ -686,7 +733,7 @@ class ProjectIndex:
                 "tokens": sum(d.token_count for d in self._open.values())
                 + sum(d.token_count for d in self._files.values()),
                 "memory_bytes": open_memory + sum(self._file_memory.values()),
-                "scanning": bool(self._busy),
+                "scanning": bool(self._busy or self._pending or self._current),
                 "skipped": dict(sorted(skipped.items())),
                 "last_lookup": self.last_lookup,
             }

@@ -3,8 +3,8 @@
 One regular expression serves every language, line by line, and Python too. Two reasons, both
 measured (benchmarks/project_index.py, docs/project-index.md):
 
-- Speed. `tokenize` is pure Python in 3.10 and 3.11: a 10,000-line file takes ~50x longer than
-  this lexer, and an open document is lexed again on every keystroke.
+- Speed. `tokenize` is pure Python in 3.10 and 3.11: 247 ms for a 10,000-line file against this
+  lexer's 80 ms, measured, and it lexes the whole file, while an edit relexes one line here.
 - Locality. A line's tokens depend only on that line, so a `didChange` relexes the changed lines
   and nothing else, and the query (the cursor's line prefix) lexes exactly like the indexed text.
   `tokenize` needs the whole file and breaks on incomplete code, which is the usual state of a

@@ -51,6 +51,9 @@ class ScanLimits:
     max_file_bytes: int = 1_000_000
     max_total_bytes: int = 48_000_000  # source text kept, over all files
     max_depth: int = 40
+    max_entries: int = (
+        200_000  # folder entries looked at per scan (a home folder opened by mistake)
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class WorkspaceScanner:
             return
         visited.add((top.st_dev, top.st_ino))
         folders: deque[tuple[str, str, int]] = deque([("", str(self.real_root), 0)])
+        entries_seen = 0
         while folders:
             relative, real, depth = folders.popleft()
             self.ignore.load_folder(relative)
@@ -107,6 +111,10 @@ class WorkspaceScanner:
             except OSError:  # PermissionError included
                 self.skipped["unreadable"] += 1
                 continue
+            entries_seen += len(entries)
+            if entries_seen > self.limits.max_entries:
+                self.skipped["over the walk limit"] += 1
+                return  # what was not reached is kept as it was, not dropped
             for entry in entries:
                 child = f"{relative}/{entry.name}" if relative else entry.name
                 found = self._classify(entry, child)

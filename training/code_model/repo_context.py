@@ -35,6 +35,10 @@ from training.code_model.sources import SourceFile
 SIBLINGS = 4  # other modules of the package looked at per window (the tabs an editor has open)
 
 
+def folder_of(file: SourceFile) -> str:
+    return str(PurePosixPath(file.name).parent)
+
+
 class RepoContext:
     """Retrieves context for windows of the files of one split, grouped by package."""
 
@@ -49,8 +53,10 @@ class RepoContext:
         self.by_text = {file.text: file for file in files}
         self.by_name = {file.name: file for file in files}
         self.groups: dict[str, list[SourceFile]] = defaultdict(list)
+        self.folders: dict[tuple[str, str], list[SourceFile]] = defaultdict(list)
         for file in files:
             self.groups[file.group or file.name].append(file)
+            self.folders[(file.group or file.name, folder_of(file))].append(file)
         self._chunks = lru_cache(maxsize=4096)(self._chunk_file)
 
     def _chunk_file(self, name: str) -> list[Chunk]:
@@ -58,14 +64,19 @@ class RepoContext:
         return chunks_of(file.name, file.text)
 
     def siblings(self, file: SourceFile, rng: random.Random) -> list[SourceFile]:
-        """Up to SIBLINGS other files of the package, those of the same folder first."""
-        others = [other for other in self.groups[file.group or file.name] if other is not file]
-        folder = PurePosixPath(file.name).parent
-        near = [other for other in others if PurePosixPath(other.name).parent == folder]
-        far = [other for other in others if PurePosixPath(other.name).parent != folder]
-        rng.shuffle(near)
-        rng.shuffle(far)
-        return (near + far)[:SIBLINGS]
+        """Up to SIBLINGS other files of the package, those of the same folder first (sampled:
+        a package may hold thousands of files, and this runs for every window)."""
+        group = file.group or file.name
+        near = [other for other in self.folders[(group, folder_of(file))] if other is not file]
+        chosen = rng.sample(near, min(SIBLINGS, len(near)))
+        others = self.groups[group]
+        for _ in range(4 * SIBLINGS):  # a few draws from the package fill the rest
+            if len(chosen) >= SIBLINGS or len(others) <= len(chosen) + 1:
+                break
+            other = others[rng.randrange(len(others))]
+            if other is not file and other not in chosen:
+                chosen.append(other)
+        return chosen
 
     def snippets(self, file: SourceFile, start: int, end: int, rng: random.Random) -> list[Snippet]:
         """Context for the window `file.text[start:end]`, least similar first."""

@@ -40,7 +40,7 @@ from server.local.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.local.prompt import Prompt, PromptBuilder
 from server.local.saved_model import load_saved_model
 from server.local.token_loop import TokenGenerator
-from server.prompt_budget import prompt_suffix, prompt_tokens, room
+from server.prompt_budget import context_budget, prompt_suffix, prompt_tokens, room
 from server.snippets import CONTEXT_FORMAT, Snippet, fit, format_context
 
 # The local model's default prompt budget. Held-out evaluation of the shipped model (300 cases
@@ -69,7 +69,7 @@ class CompletionEngine:
         # 0 for a model trained without it: it gets none.
         trained_for_context = getattr(model.config, "repo_context", None) == CONTEXT_FORMAT
         self.context_chars = (
-            int(getattr(model.config, "repo_context_chars", 0)) if trained_for_context else 0
+            int(getattr(model.config, "repo_context_chars", 0) or 0) if trained_for_context else 0
         )
         backend = tokenizer.backend_tokenizer
         backend.encode_special_tokens = True  # "<fim_middle>" typed in a file is just text
@@ -126,7 +126,7 @@ class CompletionEngine:
         fewer while they take more than `context_share` of the window; "" for an old model."""
         if not self.context_chars or not snippets:
             return ""
-        most = int(settings.context_share * self._room(settings))
+        most = context_budget(self._room(settings), settings)
         chosen = fit(snippets, self.context_chars)
         while chosen:
             context = format_context(chosen, path or "untitled")

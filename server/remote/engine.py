@@ -32,7 +32,13 @@ from server.contract import (
     stop_rule,
 )
 from server.errors import UserError
-from server.prompt_budget import MAX_SUFFIX_TOKENS, cut_prefix, prompt_suffix, prompt_tokens
+from server.prompt_budget import (
+    MAX_SUFFIX_TOKENS,
+    context_budget,
+    cut_prefix,
+    prompt_suffix,
+    prompt_tokens,
+)
 from server.remote.context import RepoContext
 from server.remote.health import EngineHealth
 from server.remote.http import EngineFault, StreamKind, check_status, describe, events
@@ -89,7 +95,7 @@ def trim(request: CompletionRequest) -> tuple[str, str, RepoContext]:
     settings = request.settings
     budget = prompt_tokens(settings, REMOTE_CONTEXT_TOKENS) * CHARS_PER_TOKEN
     prefix = cut_prefix(request.prefix, budget)
-    snippets = fit(new_lines_only(request.snippets, prefix), int(settings.context_share * budget))
+    snippets = fit(new_lines_only(request.snippets, prefix), context_budget(budget, settings))
     context = RepoContext(snippets, request.path or "untitled")
     written = len(context.text(None))  # as long as any convention's, near enough
     if written:

@@ -38,9 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--decoder",
         choices=DECODERS,
         default="auto",
-        help="what runs the model (default: %(default)s, float32; onnx: int8 on ONNX Runtime, "
-        'about 3x faster a token, needs pip install "nanopilot[onnx]"; the decoder setting '
-        "overrides it)",
+        help="what runs the model (default: %(default)s: onnx, int8 on ONNX Runtime, for GPT-2 "
+        "on the CPU, else huggingface; lean: float32, about 3x slower a token; the decoder "
+        "setting overrides it)",
     )
     parser.add_argument(
         "--threads",

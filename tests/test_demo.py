@@ -55,5 +55,5 @@ def test_demo_on_the_shipped_default_model(capsys):
     """The README's main job: `bash scripts/demo` runs exactly this on models/default."""
     main([])
     out = capsys.readouterr().out
-    assert "(fill-in-the-middle) on cpu, lean decoder" in out
+    assert "(fill-in-the-middle) on cpu, onnx decoder" in out
     assert out.count("suggestion  ") == len(DEFAULT_POSITIONS)

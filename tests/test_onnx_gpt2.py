@@ -87,8 +87,15 @@ def test_a_prompt_past_the_context_is_refused(tiny_model, onnx_cache):
 
 def test_without_onnxruntime_the_error_says_what_to_install(tiny_model, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` fails
-    with pytest.raises(UserError, match=r'pip install "nanopilot\[onnx\]"'):
+    with pytest.raises(UserError, match=r"pip install onnxruntime"):
         decoder_for(tiny_model, CPU, "onnx")
+
+
+def test_auto_runs_onnx_and_falls_back_to_float32_without_it(tiny_model, monkeypatch):
+    assert isinstance(decoder_for(tiny_model, CPU, "auto"), OnnxKVCache)
+    monkeypatch.setattr("server.local.decoders.installed", lambda choice: False)
+    decoder = decoder_for(tiny_model, CPU, "auto")
+    assert isinstance(decoder, LeanKVCache) and not isinstance(decoder, OnnxKVCache)
 
 
 def test_the_decoder_setting_is_checked(tiny_model, tiny_model_dir):

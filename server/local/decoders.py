@@ -1,18 +1,20 @@
 """The decoders: what runs the model token by token over a reusable key/value cache.
 
-- `lean` (lean_gpt2.py): GPT-2's forward in plain tensor operations, float32; the default for
-  GPT-2 models on the CPU.
-- `onnx` (onnx_gpt2.py): the same step exported to ONNX Runtime with int8 matrices, about 3x
-  faster a token; optional (`pip install "nanopilot[onnx]"`), tokens close to float32's.
+- `onnx` (onnx_gpt2.py): GPT-2's step exported to ONNX Runtime with int8 matrices, about 3x
+  faster a token than float32; the default for GPT-2 models on the CPU.
+- `lean` (lean_gpt2.py): the same forward in plain tensor operations, float32.
 - `huggingface` (kv_cache.py): the model's own forward; any model, any device.
 
-`auto` is lean where it applies, else huggingface. The `decoder` setting (and `--decoder`)
-chooses; the choices are in options.py.
+`auto` is onnx where it applies, else huggingface: on held-out code the int8 step scores within
+one standard error of float32 (docs/benchmarks.md), and only it meets the latency goals on both
+CPU kinds. Where ONNX Runtime is missing or the export fails, `auto` falls back to lean and says
+so in the log. The `decoder` setting (and `--decoder`) chooses; the choices are in options.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 from typing import Protocol
 
 import torch
@@ -20,6 +22,8 @@ import torch
 from server.errors import UserError
 from server.local.kv_cache import PrefixKVCache
 from server.local.lean_gpt2 import LeanKVCache, supports
+
+logger = logging.getLogger(__name__)
 
 
 class Decoder(Protocol):
@@ -50,6 +54,22 @@ def decoder_for(model: torch.nn.Module, device: torch.device, choice: str = "aut
         from server.local.onnx_gpt2 import OnnxKVCache  # its dependencies are optional
 
         return OnnxKVCache(model)
-    if choice == "lean" or (choice == "auto" and supports(model, device)):
+    if choice == "auto" and supports(model, device):
+        return fastest_cpu_decoder(model)
+    if choice == "lean":
         return LeanKVCache(model)
     return PrefixKVCache(model, device)
+
+
+def fastest_cpu_decoder(model: torch.nn.Module) -> Decoder:
+    """onnx, or lean where ONNX Runtime is missing or cannot take this model."""
+    if not installed("onnx"):
+        logger.warning("decoder auto: onnxruntime is not installed, running float32 (lean)")
+        return LeanKVCache(model)
+    from server.local.onnx_gpt2 import OnnxKVCache
+
+    try:
+        return OnnxKVCache(model)
+    except Exception as err:  # an export or runtime failure must not cost the suggestions
+        logger.warning("decoder auto: the onnx decoder failed (%s), running float32 (lean)", err)
+        return LeanKVCache(model)

@@ -14,8 +14,9 @@ tokens' keys and values are written after each run. Cropping is a shorter length
 lean_gpt2.py. Past positions beyond the current length are masked, so stale values never count.
 
 `OnnxKVCache` is one of the decoders (decoders.py). Its tokens are close to the float32 ones,
-not identical: the quality table in docs/benchmarks.md compares them. Needs `pip install
-"nanopilot[onnx]"` (onnxruntime; onnx and onnxscript to export).
+not identical: the quality table in docs/benchmarks.md compares them. It is what `auto` runs
+where it applies; onnxruntime runs it, onnx and onnxscript export it (all installed with
+nanopilot).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph chan
 # prompt its flash attention beats this graph, which attends to the whole buffer (measured: 88
 # vs 100 ms on 1 thread, 48 vs 61 on 2). Keystrokes and generated tokens take the int8 step.
 LEAN_PROMPT_TOKENS = 32
-INSTALL_HINT = 'the onnx decoder needs ONNX Runtime: pip install "nanopilot[onnx]"'
+INSTALL_HINT = "the onnx decoder needs ONNX Runtime: pip install onnxruntime onnx onnxscript"
 
 
 class DecoderStep(torch.nn.Module):

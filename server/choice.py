@@ -20,6 +20,7 @@ evaluation scores); the `filter` setting picks conservative, balanced or eager.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from server.contract import (
 )
 from server.postprocess.context import line_prefix
 from server.project import Candidate, ProjectIndex
+from server.retrieval import Retriever
 
 FILTERS = ("conservative", "balanced", "eager")
 
@@ -105,6 +107,7 @@ class ChoosingEngine:
     scope: str  # the `index` setting: off, file, tabs, workspace
     thresholds: Thresholds
     log: ChoiceLog
+    retriever: Retriever | None = None  # None: no repository context (the `context` setting)
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -112,6 +115,8 @@ class ChoosingEngine:
         copy_tokens = copy.tokens if copy else 0
         if copy_wins_outright(self.thresholds, copy_tokens):
             return self._chosen(request, copy_completion(copy, request, started), copy)
+        if self.engine is not None:
+            request = self._with_context(request, self.engine)
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later
@@ -130,6 +135,13 @@ class ChoosingEngine:
         line, column = cursor_of(request.prefix)
         candidates = self.index.lookup(request.uri, line, column, scope=self.scope)
         return candidates[0] if candidates else None
+
+    def _with_context(self, request: CompletionRequest, engine: Engine) -> CompletionRequest:
+        """The request with repository context, for an engine that reads it."""
+        if self.retriever is None or request.uri is None or not engine.describe().context:
+            return request
+        found = self.retriever.retrieve(request.uri, request.prefix, self.scope)
+        return dataclasses.replace(request, snippets=found.snippets, path=found.path)
 
     def _chosen(
         self,
@@ -152,6 +164,10 @@ class ChoosingEngine:
                 "from": f"{copy.uri}:{copy.line + 1}",
                 "places": copy.count,
             },  # fmt: skip
+            "context": [
+                {"path": snippet.path, "first_line": snippet.text.strip().split("\n")[0]}
+                for snippet in request.snippets
+            ],
             "declined_model_text": declined.text if declined else None,
             "confidence": (declined or chosen).confidence,
         }

@@ -24,6 +24,7 @@ from typing import Protocol
 from server.postprocess import EditContext, postprocess
 from server.postprocess.keep_first_line import keep_first_line
 from server.postprocess.limit_scope import block_end
+from server.snippets import Snippet
 
 
 class Cancelled(Exception):
@@ -56,6 +57,11 @@ class GenerationSettings:
     # held-out code 44 % of the shipped model's statement-start suggestions were comments, at
     # edit similarity 20 against 31 for its code suggestions. Off: code is suggested instead.
     comments_at_line_start: bool = False
+    # The share of the prompt budget that repository context (CompletionRequest.snippets) may
+    # take: a remote engine's budget; a context-trained local model gets what it was trained
+    # with (its config's `repo_context_chars`), within this share of its window. 0.5 leaves the
+    # local model its 600 trained characters (~200 tokens of a 512-token window).
+    context_share: float = 0.5
 
 
 def never() -> bool:
@@ -69,13 +75,17 @@ class CompletionRequest:
 
     `cancelled()` turns true once the request is superseded or cancelled; an engine checks it
     while it works and raises `Cancelled`. `uri` names the document (None outside an editor), for
-    engines that look beyond the text around the cursor."""
+    engines that look beyond the text around the cursor. `snippets` is repository context
+    (server/retrieval.py), least similar first, for engines that read it (EngineInfo.context);
+    `path` is the document's workspace-relative path, which the context names."""
 
     prefix: str
     suffix: str
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     cancelled: Callable[[], bool] = never
     uri: str | None = None
+    snippets: tuple[Snippet, ...] = ()
+    path: str | None = None
 
     def edit_context(self) -> EditContext:
         """The context the stop rule and post-processing see (its line mode decided here)."""
@@ -123,6 +133,9 @@ class EngineInfo:
     # The LSP language ids it writes well; None: any (a remote code model). The copy engine
     # serves every language whatever this says.
     languages: frozenset[str] | None = None
+    # Whether it puts CompletionRequest.snippets into its prompt (a remote engine, a local model
+    # trained for it); the server retrieves none for an engine that does not.
+    context: bool = False
 
 
 class Engine(Protocol):

@@ -32,6 +32,7 @@ from server.positions import index_to_column, offset_at
 from server.postprocess.context import line_prefix
 from server.project import ProjectIndex, extensions_for
 from server.project.index import path_of
+from server.retrieval import Retriever
 from server.settings import SECTION, ServerSettings, apply_settings
 from server.stats import ServerStats
 
@@ -74,6 +75,7 @@ class NanopilotServer(LanguageServer):
         self.host = ModelHost(on_health=self._engine_health)
         self.service = CompletionService(self.stats)
         self.index = ProjectIndex()  # the copy engine's view of the open documents and workspace
+        self.retriever = Retriever(self.index)  # repository context, from the same view
         self.workspace_roots: list[str] = []
         self.choices = ChoiceLog()
         self._tasks: set[asyncio.Task] = set()
@@ -227,7 +229,12 @@ class NanopilotServer(LanguageServer):
             if languages is not None and self.language_of(uri) not in languages:
                 engine = None
         return ChoosingEngine(
-            self.index, engine, self.settings.index, THRESHOLDS[self.settings.filter], self.choices
+            self.index,
+            engine,
+            self.settings.index,
+            THRESHOLDS[self.settings.filter],
+            self.choices,
+            self.retriever if self.settings.context else None,
         )
 
     def language_of(self, uri: str) -> str:
@@ -381,7 +388,8 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
     @server.command(LAST_CONTEXT_COMMAND)
     def last_context(ls: NanopilotServer, *args: Any) -> dict:
         """What the last fresh suggestion was made from: the source that won, the copy
-        candidate and where its text came from, the model's confidence."""
+        candidate and where its text came from, the repository context the engine was given
+        (each snippet's path and first line), the model's confidence."""
         return ls.choices.last
 
     @server.command(ACCEPTED_COMMAND)

@@ -6,6 +6,10 @@ markers, and its suffix may take a quarter of the rest, at most MAX_SUFFIX_TOKEN
 prefix-suffix-middle order every keystroke changes the prefix, so the suffix after it is run again
 on each request, and a short suffix (the next few lines) keeps that cheap.
 
+Repository context (server/retrieval.py) may take `contextShare` of a budget (`context_budget`):
+a remote engine's prefix gets what the context leaves; a context-trained local model's context
+comes on top of its prefix's budget, within its window, capped by the same share of it.
+
 The cut keeps the text nearest the cursor: the end of the prefix and the start of the suffix. It
 drops in coarse steps (a quarter of the budget at a time) rather than exactly what overflows, and
 at a line start, so that while the user types consecutive prompts keep the same start and the
@@ -50,6 +54,11 @@ def prompt_tokens(settings: GenerationSettings, default: int, room: int | None =
     the window is known."""
     tokens = settings.context_tokens or default
     return tokens if room is None else max(min(room, tokens), MIN_PROMPT_TOKENS)
+
+
+def context_budget(budget: int, settings: GenerationSettings) -> int:
+    """The part of `budget` (tokens or characters) that repository context may take."""
+    return int(settings.context_share * budget)
 
 
 def suffix_share(budget: int, cap: int | None = MAX_SUFFIX_TOKENS) -> int:

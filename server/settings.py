@@ -43,6 +43,10 @@ class ServerSettings:
     index: str = "workspace"
     # How sure a suggestion must be to be shown (server/choice.py): conservative, balanced, eager
     filter: str = "balanced"
+    # Repository context in the prompt (server/retrieval.py), and the share of the prompt budget
+    # it may take (GenerationSettings.context_share)
+    context: bool = True
+    context_share: float = _SERVED.context_share
 
     @property
     def generation(self) -> GenerationSettings:
@@ -54,6 +58,7 @@ class ServerSettings:
             multiline=self.multiline,
             context_tokens=self.context_tokens,
             use_suffix=self.use_suffix,
+            context_share=self.context_share,
         )
 
 
@@ -117,6 +122,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "engine": ("engine", parse_engine),
     "index": ("index", _choice(INDEX_SCOPES)),
     "filter": ("filter", _choice(FILTERS)),
+    "context": ("context", _boolean),
+    "contextShare": ("context_share", _number(0.0, 0.9)),
 }
 
 

@@ -17,11 +17,18 @@ Torch-free: the server's prompt builder and the training data both import it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # The value a context-trained model carries in its config as `repo_context`.
 CONTEXT_FORMAT = "path-comments-v1"
+
+# Retrieval, the same in training (training/code_model/repo_context.py) and in the server
+# (server/retrieval.py): windows of CHUNK_LINES lines every CHUNK_STRIDE lines, kept when their
+# Jaccard similarity to the code is at least MIN_SIMILARITY.
+CHUNK_LINES = 10  # a snippet: about a statement block
+CHUNK_STRIDE = 5
+MIN_SIMILARITY = 0.15
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 
@@ -32,6 +39,54 @@ class Snippet:
 
     path: str
     text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    path: str
+    start_line: int
+    text: str
+    words: frozenset[str]
+
+
+def chunks_of(
+    path: str, text: str, words_of: Callable[[str], frozenset[str]] | None = None
+) -> list[Chunk]:
+    """Overlapping windows of CHUNK_LINES lines; nearly empty ones are left out. `words_of`
+    (default `words`) lets the server reuse the words of chunks it has seen before."""
+    words_of = words_of or words
+    lines = text.splitlines(keepends=True)
+    chunks = []
+    for start in range(0, max(1, len(lines) - CHUNK_STRIDE), CHUNK_STRIDE):
+        piece = "".join(lines[start : start + CHUNK_LINES])
+        if sum(1 for line in lines[start : start + CHUNK_LINES] if line.strip()) >= 3:
+            chunks.append(Chunk(path, start, piece, words_of(piece)))
+    return chunks
+
+
+def fit(snippets: Sequence[Snippet], max_chars: int) -> tuple[Snippet, ...]:
+    """The snippets (least similar first) that fill `max_chars`, as training fills its budget:
+    the most similar first, each that still fits, until the budget is spent; order kept."""
+    kept: list[Snippet] = []
+    budget = max_chars
+    for snippet in reversed(snippets):
+        if budget <= 0:
+            break
+        if len(snippet.text) <= budget:
+            kept.append(snippet)
+            budget -= len(snippet.text)
+    return tuple(reversed(kept))
+
+
+def new_lines_only(snippets: Sequence[Snippet], text: str) -> tuple[Snippet, ...]:
+    """The snippets with a line that `text` lacks (whitespace aside): a snippet whose every line
+    is already in the prompt tells the model nothing and only takes room."""
+    seen = {line.strip() for line in text.split("\n")}
+    return tuple(
+        snippet
+        for snippet in snippets
+        if any(line.strip() not in seen for line in snippet.text.split("\n"))
+    )
 
 
 def format_context(snippets: Sequence[Snippet], current_path: str) -> str:
@@ -48,7 +103,9 @@ def words(text: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """Shared words over all words (Copilot's and RepoCoder's similarity for snippets)."""
+    """Shared words over all words (Copilot's and RepoCoder's similarity for snippets). The union's
+    size is counted, not built: the server scores thousands of chunks per request."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)

@@ -15,8 +15,10 @@ from server.contract import Cancelled, CompletionRequest, GenerationSettings
 from server.fim import fim_token_ids
 from server.local.engine import CompletionEngine
 from server.local.saved_model import load_saved_model
+from server.remote.context import RepoContext
 from server.remote.kinds import remote_engine
 from server.remote.settings import EngineSettings
+from server.snippets import Snippet
 from tests.conftest import REPO_ROOT
 from tests.llama_server import DEFAULT_MODEL, LlamaServer, require_binary
 from tests.test_lsp import end_of, inline, open_document, start_server, status, wait_for_state
@@ -136,6 +138,26 @@ async def test_a_second_keystroke_reuses_the_servers_cache(llamacpp):
     second = await llamacpp.complete(CompletionRequest(prefix + "i", "", GREEDY))
     assert first.prompt_tokens > 0
     assert second.reused_tokens >= first.prompt_tokens - 2
+
+
+@ON_THE_MODULE_LOOP
+async def test_repository_context_reaches_the_server_as_written(llamacpp):
+    """The prompt llama-server receives with repository context is exactly the comment blocks
+    and then the prefix: as many tokens as that text, and the same answer as that text sent as
+    the prefix alone."""
+    snippets = (
+        Snippet("shop/pricing.py", "def discount(price, rate):\n    return price * rate\n"),
+    )
+    prefix = PREFIXES[0]
+    written = RepoContext(snippets, "inventory.py").text(None)
+    assert written.startswith("# Path: shop/pricing.py\n# def discount(price, rate):\n")
+    request = CompletionRequest(prefix, "", GREEDY, snippets=snippets, path="inventory.py")
+    served = await llamacpp.complete(request)
+    _, tokenizer = load_saved_model(DEFAULT_MODEL)
+    assert served.fault is None
+    assert served.prompt_tokens == len(tokenizer(written + prefix)["input_ids"])
+    plain = await llamacpp.complete(CompletionRequest(written + prefix, "", GREEDY))
+    assert plain.text == served.text
 
 
 @ON_THE_MODULE_LOOP

@@ -103,3 +103,13 @@ def test_the_generation_defaults_are_the_served_ones():
     """One set of defaults: an engine built with GenerationSettings() runs what users get."""
     assert ServerSettings().generation == GenerationSettings()
     assert GenerationSettings().multiline == "auto" and GenerationSettings().use_suffix is False
+
+
+def test_context_settings_reach_generation_and_are_checked():
+    updated, problems = apply_settings(ServerSettings(), {"context": False, "contextShare": 0.2})
+    assert problems == [] and updated.context is False and updated.generation.context_share == 0.2
+    _, problems = apply_settings(updated, {"contextShare": 0.95, "context": "no"})
+    assert problems == [
+        "nanopilot.contextShare = 0.95 must be from 0.0 to 0.9; keeping 0.2",
+        "nanopilot.context = 'no' must be true or false; keeping False",
+    ]

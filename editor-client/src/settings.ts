@@ -56,6 +56,9 @@ export interface ExtensionSettings {
   index: IndexScope;
   /** How sure a suggestion must be to be shown (server/choice.py). */
   filter: Filter;
+  /** Repository context (code from other files) in the prompt, and its share of the budget. */
+  context: boolean;
+  contextShare: number;
   engine: EngineSetting;
 }
 
@@ -93,6 +96,8 @@ export const DEFAULTS: ExtensionSettings = {
   useSuffix: false,
   index: 'workspace',
   filter: 'balanced',
+  context: true,
+  contextShare: 0.5,
   engine: { kind: 'local' },
 };
 
@@ -179,6 +184,8 @@ export function readSettings(read: SettingReader): ExtensionSettings {
     useSuffix: booleanOr(read('useSuffix'), DEFAULTS.useSuffix),
     index: choiceOr(read('index'), INDEX_VALUES, DEFAULTS.index),
     filter: choiceOr(read('filter'), FILTER_VALUES, DEFAULTS.filter),
+    context: booleanOr(read('context'), DEFAULTS.context),
+    contextShare: numberOr(read('contextShare'), DEFAULTS.contextShare),
     engine: objectOr(read('engine'), DEFAULTS.engine),
   };
 }
@@ -215,6 +222,8 @@ export function toServerSettings(
     useSuffix: settings.useSuffix,
     index: settings.index,
     filter: settings.filter,
+    context: settings.context,
+    contextShare: settings.contextShare,
     engine: settings.engine,
   };
 }

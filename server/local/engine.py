@@ -40,7 +40,8 @@ from server.local.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.local.prompt import Prompt, PromptBuilder
 from server.local.saved_model import load_saved_model
 from server.local.token_loop import TokenGenerator
-from server.prompt_budget import prompt_suffix, prompt_tokens, room
+from server.prompt_budget import context_budget, prompt_suffix, prompt_tokens, room
+from server.snippets import CONTEXT_FORMAT, Snippet, fit, format_context
 
 # The local model's default prompt budget. Held-out evaluation of the shipped model (300 cases
 # per cursor kind, same cases): statement ES 29.6 / mid-line 32.9 with 256 tokens, 29.7 / 32.2
@@ -64,6 +65,12 @@ class CompletionEngine:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanopilot-model")
         self._context_window = int(getattr(model.config, "max_position_embeddings", 1024))
         self.languages = frozenset(getattr(model.config, "languages", None) or TRAINED_LANGUAGES)
+        # Characters of repository context the model was trained to read (server/snippets.py);
+        # 0 for a model trained without it: it gets none.
+        trained_for_context = getattr(model.config, "repo_context", None) == CONTEXT_FORMAT
+        self.context_chars = (
+            int(getattr(model.config, "repo_context_chars", 0) or 0) if trained_for_context else 0
+        )
         backend = tokenizer.backend_tokenizer
         backend.encode_special_tokens = True  # "<fim_middle>" typed in a file is just text
         vocab_size = max(len(tokenizer), model.get_output_embeddings().weight.shape[0])
@@ -75,8 +82,9 @@ class CompletionEngine:
         self.is_fim = fim is not None
         eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
         healing = HealingIndex(token_texts, special_ids)
+        self._encode = lambda text: backend.encode(text, add_special_tokens=False).ids
         self._prompts = PromptBuilder(
-            lambda text: backend.encode(text, add_special_tokens=False).ids,
+            self._encode,
             healing,
             fim,
             start_id=eos,
@@ -106,15 +114,45 @@ class CompletionEngine:
 
     def prompt_budget(self, settings: GenerationSettings) -> int:
         """Prompt tokens: the budget, within what the window leaves the new (and healed) tokens."""
-        window_room = room(self._context_window, settings, MAX_HEALED_TOKENS)
-        return prompt_tokens(settings, LOCAL_CONTEXT_TOKENS, window_room)
+        return prompt_tokens(settings, LOCAL_CONTEXT_TOKENS, self._room(settings))
+
+    def _room(self, settings: GenerationSettings) -> int:
+        return room(self._context_window, settings, MAX_HEALED_TOKENS)
+
+    def context_for(
+        self, snippets: tuple[Snippet, ...], path: str | None, settings: GenerationSettings
+    ) -> str:
+        """The context text before the prefix: the snippets that fill the trained characters,
+        fewer while they take more than `context_share` of the window; "" for an old model."""
+        if not self.context_chars or not snippets:
+            return ""
+        most = context_budget(self._room(settings), settings)
+        chosen = fit(snippets, self.context_chars)
+        while chosen:
+            context = format_context(chosen, path or "untitled")
+            if len(self._encode(context)) <= most:
+                return context
+            chosen = chosen[1:]  # the least similar goes first
+        return ""
 
     def prompt_for(
-        self, prefix: str, suffix: str, settings: GenerationSettings, heal: bool = True
+        self,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        heal: bool = True,
+        snippets: tuple[Snippet, ...] = (),
+        path: str | None = None,
     ) -> Prompt:
         """The prompt `complete` would run (for measurements that bypass the engine)."""
-        budget = self.prompt_budget(settings)
-        return self._prompts.build(prefix, prompt_suffix(suffix, settings), budget, heal)
+        return self._prompts.build(
+            prefix,
+            prompt_suffix(suffix, settings),
+            self.prompt_budget(settings),
+            heal,
+            self.context_for(snippets, path, settings),
+            self._room(settings),
+        )
 
     def complete_sync(self, request: CompletionRequest, heal: bool = True) -> Completion:
         """`complete` in the calling thread, for callers without an event loop (the demo, the
@@ -123,7 +161,14 @@ class CompletionEngine:
         started = time.perf_counter()
         ctx = request.edit_context()
         with self._lock:
-            prompt = self.prompt_for(request.prefix, request.suffix, request.settings, heal)
+            prompt = self.prompt_for(
+                request.prefix,
+                request.suffix,
+                request.settings,
+                heal,
+                request.snippets,
+                request.path,
+            )
             generated = self._generator.run(
                 prompt,
                 request.settings,
@@ -148,6 +193,7 @@ class CompletionEngine:
             decoder=self.decoder,
             fim=self.is_fim,
             languages=self.languages,
+            context=self.context_chars > 0,
         )
 
     async def aclose(self) -> None:

@@ -738,6 +738,42 @@ class ProjectIndex:
                 "last_lookup": self.last_lookup,
             }
 
+    # -- repository context -----------------------------------------------------------------
+
+    def texts(self, uri: str, scope: str = "workspace", limit: int = 64) -> list[tuple[str, str]]:
+        """(path, text) of the documents a lookup in `uri` may read under `scope` (the setting),
+        for repository context (server/retrieval.py): `uri`'s own first, then the other open
+        tabs, then the workspace files nearest to it, at most `limit`. The path is relative to
+        its workspace folder (the file name outside one). Empty when `uri` is not open."""
+        with self._lock:
+            document = self._open.get(uri)
+            if scope == "off" or document is None:
+                return []
+            found: list[tuple[str, object]] = [(uri, document)]
+            if scope in ("tabs", "workspace"):
+                found += [
+                    (u, d)
+                    for u, d in self._open.items()
+                    if d is not document and u not in self._ignored_open and _same(d, document)
+                ]
+            if scope == "workspace":
+                open_paths = set(self._open_paths.values())
+                for file_uri in self._nearest(uri):
+                    if len(found) >= limit:
+                        break
+                    file = self._files[file_uri]
+                    if file_uri not in self._open and file.path not in open_paths:
+                        found += [(file_uri, file)] if _same(file, document) else []
+            texts = []
+            for found_uri, source in found[:limit]:
+                path = path_of(found_uri)
+                relative = next(
+                    (r for s in self._scanners if path and (r := s.relative(path))), None
+                )
+                name = relative or (path.name if path else found_uri)
+                texts.append((name, source.text))  # type: ignore[attr-defined]
+            return texts
+
 
 def _same(other: object, document: OpenDocument) -> bool:
     """Same language as the current document (or either unknown)."""

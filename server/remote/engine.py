@@ -32,10 +32,18 @@ from server.contract import (
     stop_rule,
 )
 from server.errors import UserError
-from server.prompt_budget import MAX_SUFFIX_TOKENS, cut_prefix, prompt_suffix, prompt_tokens
+from server.prompt_budget import (
+    MAX_SUFFIX_TOKENS,
+    context_budget,
+    cut_prefix,
+    prompt_suffix,
+    prompt_tokens,
+)
+from server.remote.context import RepoContext
 from server.remote.health import EngineHealth
 from server.remote.http import EngineFault, StreamKind, check_status, describe, events
 from server.remote.settings import EngineSettings
+from server.snippets import fit, new_lines_only
 
 # The prompt budget when `contextTokens` is unset (the server's window is not known here).
 REMOTE_CONTEXT_TOKENS = 1024
@@ -65,7 +73,12 @@ class Wire(Protocol):
     """One engine API: what to send for a suggestion and how to read the answer."""
 
     async def request(
-        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+        self,
+        client: httpx.AsyncClient,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        context: RepoContext,
     ) -> Request: ...
 
     def piece(self, event: dict) -> Piece: ...
@@ -75,11 +88,20 @@ class Wire(Protocol):
         ...
 
 
-def trim(prefix: str, suffix: str, settings: GenerationSettings) -> tuple[str, str]:
-    """The text nearest the cursor that fits the prompt budget (server/prompt_budget.py)."""
-    prefix_chars = prompt_tokens(settings, REMOTE_CONTEXT_TOKENS) * CHARS_PER_TOKEN
-    suffix_chars = MAX_SUFFIX_TOKENS * CHARS_PER_TOKEN
-    return cut_prefix(prefix, prefix_chars), prompt_suffix(suffix, settings)[:suffix_chars]
+def trim(request: CompletionRequest) -> tuple[str, str, RepoContext]:
+    """The text nearest the cursor that fits the prompt budget (server/prompt_budget.py), and the
+    repository context that fills its share of it (`context_share`) with snippets that are not
+    in the prefix already; the prefix gets the rest of the budget."""
+    settings = request.settings
+    budget = prompt_tokens(settings, REMOTE_CONTEXT_TOKENS) * CHARS_PER_TOKEN
+    prefix = cut_prefix(request.prefix, budget)
+    snippets = fit(new_lines_only(request.snippets, prefix), context_budget(budget, settings))
+    context = RepoContext(snippets, request.path or "untitled")
+    written = len(context.text(None))  # as long as any convention's, near enough
+    if written:
+        prefix = cut_prefix(request.prefix, budget - written)
+    suffix = prompt_suffix(request.suffix, settings)[: MAX_SUFFIX_TOKENS * CHARS_PER_TOKEN]
+    return prefix, suffix, context
 
 
 def api_key(settings: EngineSettings) -> str | None:
@@ -136,6 +158,7 @@ class RemoteEngine:
             decoder=None,
             fim=True,  # the code after the cursor is sent; the template decides how it is used
             fault=self.health.error,
+            context=True,
         )
 
     async def aclose(self) -> None:
@@ -147,12 +170,12 @@ class RemoteEngine:
         started = time.perf_counter()
         ctx = request.edit_context()
         settings = request.settings
-        prefix, suffix = trim(request.prefix, request.suffix, settings)
+        prefix, suffix, context = trim(request)
         should_stop = stop_rule(ctx)
         fault: str
         try:
             generated = await self._watched(
-                lambda: self._generate(prefix, suffix, settings, should_stop),
+                lambda: self._generate(prefix, suffix, settings, context, should_stop),
                 request.cancelled,
             )
         except (asyncio.TimeoutError, TimeoutError):
@@ -187,9 +210,10 @@ class RemoteEngine:
         prefix: str,
         suffix: str,
         settings: GenerationSettings,
+        context: RepoContext,
         should_stop: Callable[[str], bool],
     ) -> Generated:
-        request = await self._wire.request(self._client, prefix, suffix, settings)
+        request = await self._wire.request(self._client, prefix, suffix, settings, context)
         text, tokens, prompt_tokens, reused = "", 0, 0, 0
         async with self._client.stream("POST", request.path, json=request.body) as response:
             await check_status(response)

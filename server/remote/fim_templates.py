@@ -8,12 +8,17 @@ Without a suffix (`useSuffix` off, or nothing after the cursor) the prompt is th
 as the local engine's (server/local/prompt.py): a FIM prompt with an empty suffix tells a model
 that the file ends at the cursor, and nanopilot's own models then close the file instead of the
 line.
+
+Repository context (context.py) goes before the FIM prompt after the family's file separator
+where the template names one (`file_sep`), else as comments at the start of the prefix.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from server.remote.context import RepoContext
 
 PLACEHOLDER = re.compile(r"\{(prefix|suffix)\}")
 
@@ -22,13 +27,17 @@ PLACEHOLDER = re.compile(r"\{(prefix|suffix)\}")
 class FimTemplate:
     pattern: str  # with {prefix} and (for FIM) {suffix}
     stop: tuple[str, ...] = ()
+    file_sep: str | None = None  # the token before each file of a repository-level prompt
 
-    def render(self, prefix: str, suffix: str) -> str:
+    def render(self, prefix: str, suffix: str, context: RepoContext | None = None) -> str:
         """The prompt; braces inside the code are left alone (no str.format)."""
+        written = context.text(self.file_sep) if context else ""
+        if not self.file_sep:
+            prefix, written = written + prefix, ""
         if not suffix and "{suffix}" in self.pattern:
-            return prefix
+            return written + prefix
         values = {"prefix": prefix, "suffix": suffix}
-        return PLACEHOLDER.sub(lambda match: values[match.group(1)], self.pattern)
+        return written + PLACEHOLDER.sub(lambda match: values[match.group(1)], self.pattern)
 
 
 _STARCODER = FimTemplate(
@@ -37,9 +46,11 @@ _STARCODER = FimTemplate(
 )
 
 NAMED: dict[str, FimTemplate] = {
-    # StarCoder, StarCoder2, SantaCoder and nanopilot's own models (server/fim.py).
+    # StarCoder, SantaCoder and nanopilot's own models (server/fim.py).
     "starcoder": _STARCODER,
     "santacoder": _STARCODER,
+    # StarCoder2: StarCoder's markers, and files of a repository after <file_sep>.
+    "starcoder2": FimTemplate(_STARCODER.pattern, _STARCODER.stop, "<file_sep>"),
     "codellama": FimTemplate("<PRE> {prefix} <SUF>{suffix} <MID>", ("<EOT>", "<PRE>", "<SUF>")),
     "deepseek-coder": FimTemplate(
         "<｜fim▁begin｜>{prefix}<｜fim▁hole｜>{suffix}<｜fim▁end｜>",
@@ -48,6 +59,7 @@ NAMED: dict[str, FimTemplate] = {
     "qwen2.5-coder": FimTemplate(
         "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
         ("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>"),
+        "<|file_sep|>",
     ),
     "codestral": FimTemplate("[SUFFIX]{suffix}[PREFIX]{prefix}", ("</s>", "[PREFIX]", "[SUFFIX]")),
     # A left-to-right model: the code before the cursor only.

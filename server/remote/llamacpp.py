@@ -4,9 +4,10 @@ Without a suffix the prefix alone goes to `/completion`, as the local engine's p
 fim_templates.py).
 
 `/infill` takes the prefix and suffix as text and builds the FIM prompt with the model's own
-tokens. A prompt longer than a slot's context is refused, so the text is cut to fit it. A model
-without FIM tokens answers 501, and from then on this wire sends `/completion` with the prompt (a
-template's, if `fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed slot per
+tokens; repository context goes at the start of its prefix, as comments (context.py). A prompt
+longer than a slot's context is refused, so the text is cut to fit it. A model without FIM tokens
+answers 501, and from then on this wire sends `/completion` with the prompt (a template's, if
+`fimTemplate` is set, else the prefix alone). `cache_prompt` and a fixed slot per
 language server (one per editor connection) let consecutive keystrokes reuse the server's
 key/value cache, as the local engine reuses its own.
 """
@@ -19,6 +20,7 @@ import httpx
 
 from server.contract import GenerationSettings
 from server.prompt_budget import FIM_TOKENS, cut_prefix, room, suffix_share
+from server.remote.context import RepoContext
 from server.remote.engine import Piece, Request
 from server.remote.fim_templates import NAMED, FimTemplate, parse_template
 from server.remote.http import EngineFault
@@ -52,29 +54,44 @@ class LlamaCppWire:
         self._slot_context = context
 
     async def _fit(
-        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+        self,
+        client: httpx.AsyncClient,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        written: str,
     ) -> tuple[str, str]:
-        """Prefix and suffix cut to fit a slot's context with room for the new tokens. Text that
-        may not fit is measured with the server's /tokenize (one more round trip, only then)."""
+        """Prefix and suffix cut to fit a slot's context with room for the new tokens, next to
+        the `written` context. Text that may not fit is measured with the server's /tokenize
+        (one more round trip, only then)."""
         slot_room = room(self._slot_context, settings, FIM_TOKENS)
         safe_chars = slot_room * SAFE_CHARS_PER_TOKEN
-        if not self._slot_context or len(prefix) + len(suffix) <= safe_chars:
+        total = len(written) + len(prefix) + len(suffix)
+        if not self._slot_context or total <= safe_chars:
             return prefix, suffix
         suffix = suffix[: suffix_share(safe_chars, cap=None)]
-        response = await client.post("/tokenize", json={"content": suffix + prefix})
+        response = await client.post("/tokenize", json={"content": written + suffix + prefix})
         tokens = len(response.json().get("tokens", [])) if response.is_success else 0
         if 0 < tokens <= slot_room:
             return prefix, suffix
-        chars_per_token = (len(prefix) + len(suffix)) / tokens if tokens else SAFE_CHARS_PER_TOKEN
+        total = len(written) + len(prefix) + len(suffix)
+        chars_per_token = total / tokens if tokens else SAFE_CHARS_PER_TOKEN
         max_chars = int(max(slot_room, 16) * chars_per_token * 0.9)  # 10 % spare: tokens vary
-        return cut_prefix(prefix, max_chars - len(suffix)), suffix
+        return cut_prefix(prefix, max(max_chars - len(suffix) - len(written), 0)), suffix
 
     async def request(
-        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+        self,
+        client: httpx.AsyncClient,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        context: RepoContext,
     ) -> Request:
         if self._slot is None:
             await self._learn_props(client)
-        prefix, suffix = await self._fit(client, prefix, suffix, settings)
+        template = self._template or NAMED["none"]
+        written = context.text(template.file_sep)
+        prefix, suffix = await self._fit(client, prefix, suffix, settings, written)
         body = {
             "n_predict": settings.max_new_tokens,
             "temperature": settings.temperature,
@@ -88,10 +105,9 @@ class LlamaCppWire:
             "timings_per_token": True,  # every event carries the cache counts
         }
         if self._template is None and suffix:
-            body.update(input_prefix=prefix, input_suffix=suffix, input_extra=[])
+            body.update(input_prefix=written + prefix, input_suffix=suffix, input_extra=[])
             return Request("/infill", body, "sse")
-        template = self._template or NAMED["none"]
-        body.update(prompt=template.render(prefix, suffix), stop=list(template.stop))
+        body.update(prompt=template.render(prefix, suffix, context), stop=list(template.stop))
         return Request("/completion", body, "sse")
 
     def piece(self, event: dict) -> Piece:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from server.contract import GenerationSettings
+from server.remote.context import RepoContext
 from server.remote.engine import Piece, Request
 from server.remote.fim_templates import parse_template
 from server.remote.http import EngineFault
@@ -17,7 +18,12 @@ class OllamaWire:
         self._model = settings.model
 
     async def request(
-        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+        self,
+        client: httpx.AsyncClient,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        context: RepoContext,
     ) -> Request:
         options = {
             "num_predict": settings.max_new_tokens,
@@ -28,7 +34,7 @@ class OllamaWire:
             options["stop"] = list(self._template.stop)
         body = {
             "model": self._model,
-            "prompt": self._template.render(prefix, suffix),
+            "prompt": self._template.render(prefix, suffix, context),
             "raw": True,
             "stream": True,
             "options": options,

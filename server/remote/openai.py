@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from server.contract import GenerationSettings
+from server.remote.context import RepoContext
 from server.remote.engine import Piece, Request
 from server.remote.fim_templates import parse_template
 from server.remote.http import EngineFault
@@ -23,10 +24,15 @@ class OpenAIWire:
         self._model = settings.model
 
     async def request(
-        self, client: httpx.AsyncClient, prefix: str, suffix: str, settings: GenerationSettings
+        self,
+        client: httpx.AsyncClient,
+        prefix: str,
+        suffix: str,
+        settings: GenerationSettings,
+        context: RepoContext,
     ) -> Request:
         body = {
-            "prompt": self._template.render(prefix, suffix),
+            "prompt": self._template.render(prefix, suffix, context),
             "max_tokens": settings.max_new_tokens,
             "temperature": settings.temperature,
             "top_p": settings.top_p,

@@ -16,37 +16,23 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
 
 from server.fim import FIM_PREFIX
-from server.snippets import Snippet, format_context, jaccard, words
+from server.snippets import (
+    CHUNK_LINES,
+    MIN_SIMILARITY,
+    Chunk,
+    Snippet,
+    chunks_of,
+    format_context,
+    jaccard,
+    words,
+)
 from training.code_model.sources import SourceFile
 
-CHUNK_LINES = 10  # a snippet: about a statement block
-CHUNK_STRIDE = 5
-MIN_SIMILARITY = 0.15
 SIBLINGS = 4  # other modules of the package looked at per window (the tabs an editor has open)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    path: str
-    start_line: int
-    text: str
-    words: frozenset[str]
-
-
-def chunks_of(path: str, text: str) -> list[Chunk]:
-    """Overlapping windows of CHUNK_LINES lines; nearly empty ones are left out."""
-    lines = text.splitlines(keepends=True)
-    chunks = []
-    for start in range(0, max(1, len(lines) - CHUNK_STRIDE), CHUNK_STRIDE):
-        piece = "".join(lines[start : start + CHUNK_LINES])
-        if sum(1 for line in lines[start : start + CHUNK_LINES] if line.strip()) >= 3:
-            chunks.append(Chunk(path, start, piece, words(piece)))
-    return chunks
 
 
 def folder_of(file: SourceFile) -> str:

@@ -170,6 +170,8 @@ describe('toServerSettings', () => {
       useSuffix: false,
       index: 'workspace',
       filter: 'balanced',
+      context: true,
+      contextShare: 0.5,
       engine: { kind: 'local' },
     });
   });

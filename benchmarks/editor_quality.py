@@ -16,7 +16,7 @@
   modules of the same package are open as tabs.
 - Configurations: labelled (model directory, `nanopilot` settings) pairs, greedy unless a
   configuration says otherwise. By default "this release" (default settings) and "model only"
-  (`{"index": "off"}`: the project index and copy engine off; a server without them ignores it).
+  (`{"index": "off", "filter": "eager"}`: no copy engine, nothing held back: the model alone).
 - Figures per configuration, context mode and cursor kind, each with its standard error: exact
   match, edit similarity, characters a user keeps by accepting word by word (as VS Code's
   Ctrl+Right does), suggestions wrong from their first character, nothing shown; and which source
@@ -82,7 +82,7 @@ TABS = 3  # neighbouring modules open beside the case's file
 GREEDY = {"temperature": 0.0}  # repeatable figures; a configuration may override it
 THIS_RELEASE = "this release"
 MODEL_ONLY = "model only"
-MODEL_ONLY_SETTINGS = {"index": "off"}
+MODEL_ONLY_SETTINGS = {"index": "off", "filter": "eager"}  # no copies, nothing held back
 PREVIOUS = "previous release"
 # VS Code's default word definition (a Python file uses it too): what Ctrl+Right accepts.
 WORD = re.compile(r"-?\d*\.\d\w*|[^`~!@#$%^&*()\-=+\[{\]}\\|;:'\",.<>/?\s]+")

@@ -9,7 +9,8 @@ by. Each case is set up as the editor quality benchmark sets it up: the package'
 case's line cut at its cursor, the whole file open with the rest of the line removed, up to 3
 neighbouring modules open as tabs. In process, for speed: the best copy candidate of the project
 index (`server.project`, scope workspace), and the model's greedy suggestion with its first-token
-probability (`server.local.engine`). Both are scored against the rest of the line.
+probability (`server.local.engine`, with repository context from the same index when the model
+was trained to read it). Both are scored against the rest of the line.
 
 Then every combination of thresholds is simulated with `server.choice`'s own decision functions,
 and each filter keeps the one with the best mean edit similarity within its limit on suggestions
@@ -54,11 +55,13 @@ from server.choice import (  # noqa: E402
     choose_after_model,
     copy_completion,
     copy_wins_outright,
+    with_context,
 )
 from server.contract import Completion, CompletionRequest, GenerationSettings  # noqa: E402
 from server.errors import UserError, run_cli  # noqa: E402
 from server.local.engine import CompletionEngine  # noqa: E402
-from server.project import ProjectIndex  # noqa: E402
+from server.project import IndexLimits, ProjectIndex  # noqa: E402
+from server.retrieval import Retriever  # noqa: E402
 from training.atomic import write_json  # noqa: E402
 from training.code_model.corpus import CorpusOptions, load_corpus  # noqa: E402
 from training.code_model.evaluate import is_stdlib  # noqa: E402
@@ -71,7 +74,7 @@ WRONG_LIMITS = {  # filter -> the most cases wrong from the first character, % (
     "balanced": (45.0, 22.0),
     "conservative": (25.0, 12.0),
 }
-TOKENS = (4, 5, 6, 7, 8, 10, 12, 16, 1000)  # 1000: never
+TOKENS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 1000)  # 1000: never
 CONFIDENCES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 GREEDY = GenerationSettings(temperature=0.0)
 NOTHING = {"exact_match": 0.0, "edit_similarity": 0.0, "chars_kept": 0.0, "wrong_first_char": 0.0}
@@ -90,10 +93,11 @@ class Observation:
 
 
 def observe(
-    engine: CompletionEngine, workspace, cases: list[EditorCase], case: EditorCase
-) -> Observation:
+    engine: CompletionEngine, workspace, cases: list[EditorCase], case: EditorCase,
+    limits: IndexLimits,
+) -> Observation:  # fmt: skip
     """The copy candidate and the model's suggestion at `case`, as the server would see them."""
-    index = ProjectIndex(scan_thread=False)
+    index = ProjectIndex(limits, scan_thread=False)
     for path in neighbours(case.path, list(workspace.cut)):
         index.open(workspace.uri(path), workspace.cut[path], "python")
     text = document(workspace, case, "file")
@@ -102,6 +106,7 @@ def observe(
     line, column = position_of(document(workspace, case, "cursor"))
     offset = len(document(workspace, case, "cursor"))
     request = CompletionRequest(text[:offset], text[offset:], GREEDY, uri=uri)
+    request = with_context(request, engine, Retriever(index), "workspace")
     candidates = index.lookup(uri, line, column, scope="workspace")
     copy = candidates[0] if candidates else None
     copy_text = first_line(copy_completion(copy, request, time.perf_counter()).text) if copy else ""
@@ -203,8 +208,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="corpus source (training.corpus --data)")
     parser.add_argument("--cases", type=int, default=200, help="cases per cursor kind")
     parser.add_argument("--seed", type=int, default=1, help="seed (the benchmark's is 0)")
+    parser.add_argument("--min_tokens", type=int, default=IndexLimits().min_tokens,
+                        help="shortest copy match the index proposes")  # fmt: skip
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/fit-choice.json"))
     args = parser.parse_args(argv)
+    limits = IndexLimits(min_tokens=args.min_tokens)
     print(describe_cpu())
     engine = CompletionEngine.load(args.model, device="cpu")
     files, cases = held_out_cases(args)
@@ -218,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
                 Path(folder) / str(number), [f for f in files if f.group == group], group_cases
             )
             for case in tqdm(group_cases, desc=group, unit="case", leave=False):
-                observations.append(observe(engine, workspace, group_cases, case))
+                observations.append(observe(engine, workspace, group_cases, case, limits))
     fitted = fit(observations)
     never = 1000
     print_table({

@@ -78,6 +78,17 @@ def choose_after_model(
     return "nothing"
 
 
+def with_context(
+    request: CompletionRequest, engine: Engine, retriever: Retriever | None, scope: str
+) -> CompletionRequest:
+    """The request with repository context, for an engine that reads it (None: the `context`
+    setting is off)."""
+    if retriever is None or request.uri is None or not engine.describe().context:
+        return request
+    found = retriever.retrieve(request.uri, request.prefix, scope)
+    return dataclasses.replace(request, snippets=found.snippets, path=found.path)
+
+
 @dataclass
 class ChoiceLog:
     """What the last suggestion was made from, for the `nanopilot.lastContext` command."""
@@ -116,7 +127,7 @@ class ChoosingEngine:
         if copy_wins_outright(self.thresholds, copy_tokens):
             return self._chosen(request, copy_completion(copy, request, started), copy)
         if self.engine is not None:
-            request = self._with_context(request, self.engine)
+            request = with_context(request, self.engine, self.retriever, self.scope)
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later
@@ -135,13 +146,6 @@ class ChoosingEngine:
         line, column = cursor_of(request.prefix)
         candidates = self.index.lookup(request.uri, line, column, scope=self.scope)
         return candidates[0] if candidates else None
-
-    def _with_context(self, request: CompletionRequest, engine: Engine) -> CompletionRequest:
-        """The request with repository context, for an engine that reads it."""
-        if self.retriever is None or request.uri is None or not engine.describe().context:
-            return request
-        found = self.retriever.retrieve(request.uri, request.prefix, self.scope)
-        return dataclasses.replace(request, snippets=found.snippets, path=found.path)
 
     def _chosen(
         self,

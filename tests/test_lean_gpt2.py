@@ -56,7 +56,7 @@ def test_greedy_tokens_equal_the_hugging_face_paths_on_the_shipped_model():
 
 
 def test_the_engine_runs_gpt2_lean_on_the_cpu_and_completes_the_same(tiny_model_dir):
-    lean = CompletionEngine.load(tiny_model_dir, device="cpu")
+    lean = CompletionEngine.load(tiny_model_dir, device="cpu", decoder="lean")
     assert lean.decoder == "lean" and lean.describe().decoder == "lean"
     hf = CompletionEngine.load(tiny_model_dir, device="cpu", decoder="huggingface")
     assert hf.decoder == "huggingface"

@@ -26,6 +26,15 @@ def out_of_stock(items: list[Item]) -> list[str]:
     return names
 
 
+def in_stock(items: list[Item]) -> list[str]:
+    """The names of the items we have some of."""
+    names = []
+    for item in items:
+        if item.quantity > 0:
+            names.append(item.name)
+    return names
+
+
 def cheapest(items: list[Item]) -> Item:
     """The item with the lowest price."""
     return min(items, key=lambda item: item.price)

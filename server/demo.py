@@ -2,9 +2,10 @@
 
 Each position is FILE:LINE:COL (1-based, as editors show them). The demo pretends the user is
 typing there: the rest of that line is not written yet, and is shown as "in file" next to the
-suggestion. Suggestions go through the server's own code path (settings -> engine ->
-post-processing), without its answer caches. Without positions it runs a few in the example file
-that ships with nanopilot (examples/inventory.py in the checkout).
+suggestion. Suggestions go through the server's own code path (settings -> the choice between a
+copy from the open file and the model -> post-processing), without its answer caches, and each
+says where it came from. Without positions it runs a few in the example file that ships with
+nanopilot (examples/inventory.py in the checkout).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from server.errors import UserError, run_cli
 from server.local.options import DECODERS, DEFAULT_THREADS, DEVICE_CHOICES
 from server.postprocess.context import line_prefix
 
-DEFAULT_POSITIONS = [f"{INVENTORY}:{spot}" for spot in ("17:16", "25:19", "31:5", "39:37", "47:11")]
+DEFAULT_POSITIONS = [
+    f"{INVENTORY}:{spot}" for spot in ("17:16", "25:19", "34:26", "40:5", "48:37", "56:11")
+]
 
 CONNECT = """\
 Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`):
@@ -32,9 +35,15 @@ Connect an editor (the server speaks LSP over stdio: `python -m server --stdio`)
 @dataclass(frozen=True)
 class Spot:
     label: str
+    uri: str
     prefix: str
     suffix: str
     rest_of_line: str
+
+    @property
+    def document(self) -> str:
+        """The file as the editor holds it: the rest of the cursor's line not typed yet."""
+        return self.prefix + self.suffix
 
 
 def parse_spot(text: str) -> Spot:
@@ -57,7 +66,7 @@ def parse_spot(text: str) -> Spot:
         raise UserError(f"{text}: line {line_number} has {len(current)} characters")
     before = "\n".join(lines[: line_number - 1] + [current[: column_number - 1]])
     after = "\n".join(["", *lines[line_number:]])
-    return Spot(text, before, after, current[column_number - 1 :])
+    return Spot(text, path.resolve().as_uri(), before, after, current[column_number - 1 :])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,14 +92,29 @@ def show(text: str) -> str:
     return "|" + text.replace("\n", "⏎") + "|"
 
 
+def origin(source: str, last: dict) -> str:
+    """Who wrote a suggestion (server/choice.py's log of it), as the demo prints it."""
+    if source.startswith("copy") and last["copy"]:
+        return f"copied from {last['copy']['from'].rsplit('/', 1)[-1]}"
+    if source == "nothing" and last["declined_model_text"]:
+        declined = show(last["declined_model_text"])
+        return f"nothing shown: the model's {declined} is not likely enough"
+    return {"model": "the model", "nothing": "nothing shown"}.get(source, source)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     spots = [parse_spot(position) for position in args.positions or DEFAULT_POSITIONS]
+    import asyncio
+
     import torch
     import transformers
 
+    from server.choice import THRESHOLDS, ChoiceLog, ChoosingEngine
     from server.contract import CompletionRequest
     from server.local.engine import CompletionEngine
+    from server.project import ProjectIndex
+    from server.retrieval import Retriever
     from server.settings import ServerSettings, apply_settings
 
     torch.set_num_threads(max(args.threads, 1))
@@ -104,13 +128,18 @@ def main(argv: list[str] | None = None) -> None:
     engine = CompletionEngine.load(args.model, device=args.device, decoder=args.decoder)
     kind = "fill-in-the-middle" if engine.is_fim else "left-to-right"
     print(f"model {args.model} ({kind}) on {engine.device}, {engine.decoder} decoder\n")
-    requests = [CompletionRequest(spot.prefix, spot.suffix, settings.generation) for spot in spots]
-    engine.complete_sync(requests[0])
-    for spot, request in zip(spots, requests, strict=True):
-        result = engine.complete_sync(request)
+    engine.complete_sync(CompletionRequest(spots[0].prefix, spots[0].suffix))  # warm-up
+    for spot in spots:
+        index = ProjectIndex(scan_thread=False)  # the file open in the editor, as typed so far
+        index.open(spot.uri, spot.document, "python")
+        log = ChoiceLog()
+        chooser = ChoosingEngine(index, engine, settings.index, THRESHOLDS[settings.filter],
+                                 log, Retriever(index))  # fmt: skip
+        request = CompletionRequest(spot.prefix, spot.suffix, settings.generation, uri=spot.uri)
+        result = asyncio.run(chooser.complete(request))
         typed = line_prefix(spot.prefix)
         label = spot.label.removeprefix(f"{INVENTORY.parent}/")
-        print(f"{label}  {result.seconds * 1000:.1f} ms, {result.prompt_tokens} prompt tokens")
+        print(f"{label}  {result.seconds * 1000:.1f} ms, {origin(result.source, log.last)}")
         print(f"  typed       {show(typed)}")
         print(f"  suggestion  {show(result.text) if result.text else '(none)'}")
         print(f"  in file     {show(spot.rest_of_line)}\n")

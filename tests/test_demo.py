@@ -57,3 +57,6 @@ def test_demo_on_the_shipped_default_model(capsys):
     out = capsys.readouterr().out
     assert "(fill-in-the-middle) on cpu, onnx decoder" in out
     assert out.count("suggestion  ") == len(DEFAULT_POSITIONS)
+    # The copy engine: `names.append(` was typed in the file before, with `item.name)` after it.
+    assert "inventory.py:34:26  " in out and "copied from inventory.py:25" in out
+    assert "suggestion  |item.name)|" in out

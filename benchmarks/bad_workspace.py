@@ -61,6 +61,7 @@ MEMORY_GOAL_MIB = 200.0
 ANSWER_TIMEOUT_S = 30.0
 SCAN_TIMEOUT_S = 300.0
 LEAK = "LEAK_"
+CHECK_FIELDS = ("check", "measured", "result")
 # The bad files' probes, each a kind of input that must never become ghost text.
 LEAK_KINDS = ("huge", "binary", "outside_file", "outside_folder", "denied_secrets", "denied_env",
               "denied_ssh", "denied_git", "ignored", "unreadable")  # fmt: skip
@@ -89,11 +90,13 @@ def write(path: Path, text: str | bytes) -> None:
         path.write_text(text)
 
 
+def leak(kind: str) -> str:
+    """The probe of a file whose text must never be suggested."""
+    return probe(kind, LEAK + kind)
+
+
 def build_bad_workspace(root: Path, outside: Path, files: int, huge_mb: int) -> None:
     """Everything the scan must survive and keep out, in `root`; `outside` is beside it."""
-    def leak(kind: str) -> str:
-        return probe(kind, LEAK + kind)
-
     for number in range(files):  # small good files, 100 to a folder
         body = f"def helper_{number}(value):\n    return value + {number}\n"
         if number % 500 == 0:
@@ -107,7 +110,8 @@ def build_bad_workspace(root: Path, outside: Path, files: int, huge_mb: int) -> 
     rng = random.Random(19)
     for number in range(20):
         noise = bytes(rng.randrange(256) for _ in range(4096))
-        write(root / "binary" / f"blob_{number}.py", noise + leak("binary").encode() + b"\0" + noise)
+        blob = noise + leak("binary").encode() + b"\0" + noise
+        write(root / "binary" / f"blob_{number}.py", blob)
     write(outside / "credentials_copy.py", leak("outside_file"))
     write(outside / "folder" / "module.py", leak("outside_folder"))
     (root / "config.py").symlink_to(outside / "credentials_copy.py")
@@ -238,6 +242,7 @@ def checks(figures: dict, as_root: bool) -> list[tuple[str, str, str]]:
     first = figures["first_suggestion_s"]
     good = figures["workspace_suggestion_s"]
     growth = figures["rss_after_mib"] - figures["rss_before_mib"]
+    peak = figures["rss_peak_seen_mib"] - figures["rss_before_mib"]
     leaks = set(figures["leaks"])
 
     def verdict(ok: bool) -> str:
@@ -250,7 +255,7 @@ def checks(figures: dict, as_root: bool) -> list[tuple[str, str, str]]:
         ("good workspace files indexed all the same",
          "never" if good is None else f"after {good:.2f} s", verdict(good is not None)),
         (f"resident memory growth <= {MEMORY_GOAL_MIB:.0f} MB",
-         f"{growth:+.0f} MiB (peak seen {figures['rss_peak_seen_mib'] - figures['rss_before_mib']:+.0f})",
+         f"{growth:+.0f} MiB (peak seen {peak:+.0f})",
          verdict(growth <= MEMORY_GOAL_MIB)),
         ("no crash", "server alive and ready" if figures["alive"] else "server gone",
          verdict(figures["alive"])),
@@ -304,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     passed = all(result != "FAIL" for _, _, result in rows)
     figures |= {"cpu": describe_cpu(), "model": relative(args.model), "as_root": as_root,
                 "files": args.files, "huge_mb": args.huge_mb, "passed": passed,
-                "checks": [dict(zip(("check", "measured", "result"), r)) for r in rows]}  # fmt: skip
+                "checks": [dict(zip(CHECK_FIELDS, row, strict=True)) for row in rows]}  # fmt: skip
     write_json(args.json, figures)
     print(f"{'all checks passed' if passed else 'SOME CHECKS FAILED'}; wrote {args.json}")
     return 0 if passed else 1

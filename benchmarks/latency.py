@@ -475,7 +475,8 @@ def print_workspace_figures(figures: dict, name: str) -> None:
     print(f"\n{name}, decoder {figures['decoder']}: {figures['requests']} requests typing in a "
           f"{figures['document_lines']}-line document, {figures['open_documents']} open, "
           f"{figures['indexed_files']} of {figures['workspace_files']} workspace files indexed "
-          f"(~{figures['index_memory_bytes'] / 2**20:.0f} MiB) in {figures['scan_s']:.1f} s")  # fmt: skip
+          f"(~{figures['index_memory_bytes'] / 2**20:.0f} MiB), scanned in "
+          f"{figures['scan_s']:.1f} s")  # fmt: skip
     titles = {"typing": "typing", "fresh_spot": f"{figures['fresh_spots']} fresh spots"}
     for section, title in titles.items():
         print(f"\n{title}")

@@ -266,7 +266,7 @@ def checks(figures: dict, as_root: bool) -> list[tuple[str, str, str]]:
     for kind in LEAK_KINDS:
         leaked = kind in leaks
         if kind == "unreadable" and as_root:
-            note = "read (running as root: chmod 000 does not block root)"
+            note = "read: as root, chmod 000 blocks nothing"
             rows.append((f"nothing from {kind}", note if leaked else "not suggested", "n/a"))
             continue
         rows.append((f"nothing from {kind}", "SUGGESTED" if leaked else "not suggested",

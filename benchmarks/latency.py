@@ -453,7 +453,7 @@ def workspace_run(args: argparse.Namespace, model_dir: Path, name: str, typed_fi
         "scan_s": statuses[WITH_INDEX]["scan_s"],
         "typing": summary(typing, INDEX_OFF),
         "fresh_spot": summary(jumps, INDEX_OFF),
-        "sources": {path: status["sources"] for path, status in statuses.items()},
+        "typing_sources": {path: status["sources"] for path, status in statuses.items()},
     }
     figures["index_adds_ms"] = {s: index_adds(figures[s]) for s in ("typing", "fresh_spot")}
     print_workspace_figures(figures, name)
@@ -487,8 +487,8 @@ def print_workspace_figures(figures: dict, name: str) -> None:
               f"(goal <= {INDEX_ADDS_P95_GOAL_MS:.0f} ms at p95; net of the model calls that "
               f"copies save: the index's own cost is benchmarks/project_index.py's)")  # fmt: skip
         print_goals(section, figures[section][WITH_INDEX])
-    for path, sources in figures["sources"].items():
-        print(f"sources, {path}: {sources}")
+    for path, sources in figures["typing_sources"].items():
+        print(f"who answered while typing, {path}: {sources}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

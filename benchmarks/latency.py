@@ -19,12 +19,13 @@ decode and prefill alone: benchmarks/decode.py.
     python benchmarks/latency.py --llama-server .cache/llama-server/bin/llama-server
         # also the same replay with engine.kind = llamacpp: the model exported to GGUF and
         # served by llama.cpp (bash scripts/build-llama-server builds the binary)
-    python benchmarks/latency.py --workspace 2000
+    python benchmarks/latency.py --workspace 5000
         # instead: what the project index adds (issue 19), in a big workspace (below)
 
 `--workspace N` is a mode of its own (the decoder rows and the naive baseline above need no
 workspace, and a scan per row would double the run): the server starts on a folder of N
-standard-library files copied from its packages (a temporary copy, no links), 49 of them open as
+standard-library files copied from its packages (a temporary copy, no links; past the ~1,600
+there are, the same files again in `copy1/`, ...), 49 of them open as
 tabs, and the typed document is 10,000 lines (top-level standard-library modules, concatenated)
 with the typed file at its end. The same typing replay and fresh spots then run with the
 server's default settings (index workspace, filter balanced, decoder auto) and, as the baseline
@@ -128,11 +129,14 @@ def stdlib_package_files() -> list[Path]:
 
 def build_workspace(folder: Path, files: int, tabs: int = OPEN_DOCUMENTS - 1) -> Workspace:
     """Copy `files` standard-library package files into `folder` (plain copies: no links), and
-    pick `tabs` of them of 100 to 2,000 lines to open."""
-    chosen = stdlib_package_files()[:files]
+    pick `tabs` of them of 100 to 2,000 lines to open. Past the standard library's count, the
+    files come round again in folders `copy1/`, `copy2/`, ... (a monorepo's vendored copies)."""
+    available = stdlib_package_files()
     opened: dict[str, str] = {}
-    for source in chosen:
-        target = folder / source.relative_to(STDLIB)
+    for number in range(files):
+        source = available[number % len(available)]
+        copy = number // len(available)
+        target = folder / (f"copy{copy}" if copy else "") / source.relative_to(STDLIB)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         text = target.read_text(encoding="utf-8", errors="replace")
@@ -539,7 +543,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         metavar="FILES",
         help="instead of the decoder rows: start the server on a workspace of this many "
-        f"standard-library files ({len(stdlib_package_files())} here), {OPEN_DOCUMENTS} open "
+        f"standard-library files ({len(stdlib_package_files())} here, copied again past that), "
+        f"{OPEN_DOCUMENTS} open "
         f"documents, a {BIG_DOCUMENT_LINES:,}-line typed one; default settings vs index off",
     )
     parser.add_argument(

@@ -393,6 +393,20 @@ def llama_replay(
     return latencies
 
 
+def run_figures(
+    args: argparse.Namespace, model_dir: Path, requests: list[Request], fresh: list[Request]
+) -> dict:
+    """What every result JSON says about its run: the CPU, the model, the file, the counts."""
+    return {
+        "cpu": describe_cpu(),
+        "model": relative(model_dir),
+        "file": relative(args.file),
+        "requests": len(requests),
+        "fresh_spots": len(fresh),
+        "threads": args.threads,
+    }
+
+
 def index_adds(rows: dict[str, dict[str, float]]) -> dict[str, float]:
     """What the index adds to a request: the default row's ms minus the index-off row's."""
     return {q: rows[WITH_INDEX][q] - rows[INDEX_OFF][q] for q in ("p50", "p95")}
@@ -441,12 +455,7 @@ def workspace_run(args: argparse.Namespace, model_dir: Path, name: str, typed_fi
             )
     index = statuses[WITH_INDEX]["index"]
     figures = {
-        "cpu": describe_cpu(),
-        "model": relative(model_dir),
-        "file": relative(args.file),
-        "requests": len(requests),
-        "fresh_spots": len(fresh),
-        "threads": args.threads,
+        **run_figures(args, model_dir, requests, fresh),
         "settings": explicit_settings(args),
         "decoder": statuses[WITH_INDEX]["decoder"],
         "workspace_files": files,
@@ -603,12 +612,7 @@ def main(argv: list[str] | None = None) -> None:
         typing[path], jumps[path] = values[: len(requests)], values[len(requests) :]
     answered = max(status["answered"], 1)
     figures = {
-        "cpu": describe_cpu(),
-        "model": relative(model_dir),
-        "file": relative(args.file),
-        "requests": len(requests),
-        "fresh_spots": len(fresh),
-        "threads": args.threads,
+        **run_figures(args, model_dir, requests, fresh),
         "max_new_tokens": args.max_new_tokens,
         "use_suffix": args.use_suffix,
         "typing": summary(typing),

@@ -46,6 +46,8 @@ from benchmarks.lsp_client import (  # noqa: E402
     inline_completion,
     position_of,
     relative,
+    server_pid,
+    server_running,
     server_status,
     start_server,
     stop_server,
@@ -203,7 +205,7 @@ async def wait_for_scan(client: LanguageClient, pid: int) -> tuple[dict, float]:
 async def run(args: argparse.Namespace, root: Path) -> dict:
     """Start the server on `root`, open the probe document, ask, and gather the figures."""
     client = await start_server(args.model, args.threads, {}, root)
-    pid = client._server.pid  # pygls keeps the subprocess there
+    pid = server_pid(client)
     before = resident_mib(pid)
     uri = (root / "session.py").as_uri()  # an unsaved buffer in the workspace
     text, probes = probe_document(list(LEAK_KINDS))
@@ -222,7 +224,7 @@ async def run(args: argparse.Namespace, root: Path) -> dict:
     after = resident_mib(pid)
     for spot in probes:  # once more, with everything the scan keeps
         await answers.ask(spot)
-    alive = client._server.returncode is None
+    alive = server_running(client)
     status = await server_status(client)
     await stop_server(client)
     return {

@@ -34,7 +34,9 @@ def test_bad_workspace_survives_and_leaks_nothing(tmp_path, tiny_model_dir, caps
                         "--threads", "1", "--json", str(out_json)])  # fmt: skip
     assert "| check" in capsys.readouterr().out
     figures = json.loads(out_json.read_text())
-    assert figures["leaks"] == [] or (figures["as_root"] and figures["leaks"] == ["unreadable"])
+    assert figures["leaks"] == [] or (
+        figures["readable_anyway"] and figures["leaks"] == ["unreadable"]
+    )
     assert figures["unanswered"] == [] and figures["requests"] > len(bad_workspace.LEAK_KINDS)
     assert figures["alive"]
     assert figures["first_suggestion_s"] is not None  # the file's own probe, copied

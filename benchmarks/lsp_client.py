@@ -76,6 +76,16 @@ async def start_server(
     return client
 
 
+def server_pid(client: LanguageClient) -> int:
+    """The started server's process id (pygls keeps its subprocess in `_server`), to read its
+    memory from /proc."""
+    return client._server.pid
+
+
+def server_running(client: LanguageClient) -> bool:
+    return client._server is not None and client._server.returncode is None
+
+
 async def stop_server(client: LanguageClient) -> None:
     await client.shutdown_async(None)
     client.exit(None)

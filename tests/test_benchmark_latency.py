@@ -48,3 +48,24 @@ def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
                 assert row["slower_p95"] == pytest.approx(row["p95"] / served["p95"])
     assert 0 < figures["kv_reuse_rate"] <= 1  # typing reuses the key/value cache
     assert (tmp_path / f"latency-{tiny_model_dir.name}.png").stat().st_size > 0
+
+
+def test_workspace_mode_measures_the_index_against_index_off(tmp_path, tiny_model_dir, capsys):
+    latency.main(["--model", str(tiny_model_dir), "--requests", "3", "--fresh-spots", "2",
+                  "--threads", "1", "--workspace", "120", "--out", str(tmp_path)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "the index adds" in out and "goal with default settings" in out
+    figures = json.loads((tmp_path / f"latency-workspace-{tiny_model_dir.name}.json").read_text())
+    rows = {latency.WITH_INDEX, latency.INDEX_OFF}
+    assert set(figures["typing"]) == set(figures["fresh_spot"]) == rows
+    assert figures["settings"] == {}  # the server's defaults, index workspace
+    assert figures["workspace_files"] == 120 and 0 < figures["indexed_files"] <= 120
+    assert figures["document_lines"] >= latency.BIG_DOCUMENT_LINES
+    assert 2 <= figures["open_documents"] <= latency.OPEN_DOCUMENTS
+    for section in ("typing", "fresh_spot"):
+        with_index, off = figures[section][latency.WITH_INDEX], figures[section][latency.INDEX_OFF]
+        assert figures["index_adds_ms"][section]["p95"] == pytest.approx(
+            with_index["p95"] - off["p95"]
+        )
+        assert with_index["slower_p95"] == pytest.approx(with_index["p95"] / off["p95"])
+    assert (tmp_path / f"latency-workspace-{tiny_model_dir.name}.png").stat().st_size > 0

@@ -105,7 +105,7 @@ def copy_completion(candidate: Candidate, request: CompletionRequest, started: f
     """The candidate as a suggestion, through the same post-processing as an engine's text."""
     generated = Generated(candidate.text, 0, 0, 0)
     completion = finish(generated, request.edit_context(), started)
-    return Completion(**{**completion.__dict__, "source": f"copy:{candidate.scope}"})
+    return dataclasses.replace(completion, source=f"copy:{candidate.scope}")
 
 
 @dataclass
@@ -136,9 +136,17 @@ class ChoosingEngine:
         if choice == "model":
             return self._chosen(request, completion, copy)
         if choice == "copy":
-            return self._chosen(request, copy_completion(copy, request, started), copy, completion)
-        nothing = Completion("", 0, 0, 0, time.perf_counter() - started, source="nothing")
-        return self._chosen(request, nothing, copy, completion)
+            chosen = copy_completion(copy, request, started)
+        else:
+            chosen = Completion("", 0, 0, 0, time.perf_counter() - started, source="nothing")
+        if completion is not None:  # the model ran: its work is counted all the same
+            chosen = dataclasses.replace(
+                chosen,
+                prompt_tokens=completion.prompt_tokens,
+                reused_tokens=completion.reused_tokens,
+                new_tokens=completion.new_tokens,
+            )
+        return self._chosen(request, chosen, copy, completion)
 
     def _best_copy(self, request: CompletionRequest) -> Candidate | None:
         if self.scope == "off" or request.uri is None:

@@ -33,10 +33,10 @@ def test_benchmark_runs_end_to_end(tmp_path, tiny_model_dir, capsys):
                   "--threads", "1", "--out", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert "naive: model.generate" in out and "server faster" in out
-    assert f"{latency.SERVED_ONNX}: " in out  # its ratio to naive
+    assert f"{latency.SERVED_LEAN}: " in out  # its ratio to naive
     figures = json.loads((tmp_path / f"latency-{tiny_model_dir.name}.json").read_text())
     assert figures["requests"] >= 5
-    paths = {latency.SERVED, latency.SERVED_ONNX, latency.SERVED_HF, latency.NAIVE,
+    paths = {latency.SERVED, latency.SERVED_LEAN, latency.SERVED_HF, latency.NAIVE,
              latency.NAIVE_STOP}  # fmt: skip
     assert set(figures["typing"]) == set(figures["fresh_spot"]) == paths
     assert figures["fresh_spots"] == 3

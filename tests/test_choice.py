@@ -97,6 +97,7 @@ def test_an_unsure_engine_gives_way_to_a_short_copy_or_to_nothing(confidence):
     assert completion.source == "copy:tab" and completion.text == " height * SCALE_FACTOR"
     completion, last = answer(engine, "def g(a):\n    value = a.")
     assert (completion.text, completion.source) == ("", "nothing")
+    assert completion.prompt_tokens == 5  # the model ran: its work is still counted
     assert last["declined_model_text"] == " + 1" and last["confidence"] == confidence
 
 

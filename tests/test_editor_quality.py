@@ -132,12 +132,12 @@ def test_a_run_through_the_real_server(tmp_path, tiny_model_dir, capsys):
                 assert all(0 <= figures[key] <= 100 for key in editor_quality.METRICS)
             # the one statement start: "def add(a, b):\n    " -> "return a + b", right
             statement = results["results"][label][mode]["statement"]
-            assert statement["cases"] == 1 and statement["sources"] == {"shown": 1}
+            assert statement["cases"] == 1 and statement["sources"] == {"model": 1}  # the item's
             for key in ["exact_match", "edit_similarity", "chars_kept"]:
                 assert statement[key] == 100.0
             assert statement["wrong_first_char"] == statement["nothing_shown"] == 0.0
     answers = [p for p in results["predictions"]["tiny"] if p["kind"] == "statement"]
     assert answers[0] == {"mode": "file", "kind": "statement", "path": "zz.py", "line": 2,
                           "target": "return a + b", "suggestion": "return a + b",
-                          "source": None}  # fmt: skip
+                          "source": "model"}  # fmt: skip
     assert results["cases"] == {"statement": 1, "midline": 3}  # between the tokens of a + b

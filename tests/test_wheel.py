@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
+from server.demo import DEFAULT_POSITIONS
 from tests.test_lsp import ADD, GREEDY, end_of, inline, open_document, start_server, status
 
 TORCH = "torch==2.13.0"
@@ -79,7 +80,7 @@ def test_demo_runs_from_any_directory_on_the_packaged_model(installed, command):
     site_packages = next((venv / "lib").glob("python3*/site-packages"))
     assert f"model {site_packages / 'nanopilot_models' / 'default'} (fill-in-the-middle)" in out
     suggestions = [line for line in out.splitlines() if line.strip().startswith("suggestion")]
-    assert len(suggestions) == 5
+    assert len(suggestions) == len(DEFAULT_POSITIONS)
     assert any("(none)" not in line for line in suggestions), out
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
 from server.demo import DEFAULT_POSITIONS
+from tests.conftest import REPO_ROOT
 from tests.test_lsp import ADD, GREEDY, end_of, inline, open_document, start_server, status
 
 TORCH = "torch==2.13.0"

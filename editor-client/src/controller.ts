@@ -63,6 +63,7 @@ import { SyncGate } from './syncGate';
 
 /** The server's `workspace/executeCommand` that reports model, device, latency, cache use. */
 const SERVER_STATUS_COMMAND = 'nanopilot.status';
+const SERVER_LAST_CONTEXT_COMMAND = 'nanopilot.lastContext';
 const SERVER_STATUS_NOTIFICATION = 'nanopilot/status';
 
 /** Buttons of the notifications. */
@@ -206,6 +207,17 @@ export class ServerController {
 
   showLog(): void {
     this.log.show(true);
+  }
+
+  /** What the last suggestion was made from (the server's nanopilot.lastContext), in the log. */
+  async showLastContext(): Promise<void> {
+    const report = await this.serverCommand(SERVER_LAST_CONTEXT_COMMAND);
+    if (report === undefined) {
+      void vscode.window.showWarningMessage('nanopilot: the server is not running.');
+      return;
+    }
+    this.log.info(`last suggestion:\n  ${formatStatusReport(report).join('\n  ')}`);
+    this.showLog();
   }
 
   async showStatus(): Promise<void> {
@@ -480,13 +492,14 @@ export class ServerController {
 
   /** The server's `nanopilot.status` answer; undefined when it is not running. */
   private async serverStatus(): Promise<unknown> {
+    return this.serverCommand(SERVER_STATUS_COMMAND);
+  }
+
+  private async serverCommand(command: string): Promise<unknown> {
     if (!this.client?.isRunning()) {
       return undefined;
     }
-    return this.client.sendRequest(ExecuteCommandRequest.type, {
-      command: SERVER_STATUS_COMMAND,
-      arguments: [],
-    });
+    return this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [] });
   }
 
   /** Loading ended, well or not (a missing model): the server's status says which. */

@@ -31,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.restart, () => server.restart()),
     vscode.commands.registerCommand(COMMANDS.showLog, () => server.showLog()),
     vscode.commands.registerCommand(COMMANDS.showStatus, () => server.showStatus()),
+    vscode.commands.registerCommand(COMMANDS.showLastContext, () => server.showLastContext()),
     vscode.commands.registerCommand(COMMANDS.setUp, () => server.setUp()),
     vscode.workspace.onDidChangeConfiguration((event) => server.onDidChangeConfiguration(event)),
     vscode.window.onDidChangeActiveTextEditor((editor) => server.onDidChangeActiveEditor(editor)),

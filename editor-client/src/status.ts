@@ -28,6 +28,7 @@ export const COMMANDS = {
   restart: 'nanopilot.restart',
   showLog: 'nanopilot.showLog',
   showStatus: 'nanopilot.showStatus',
+  showLastContext: 'nanopilot.showLastContext',
   setUp: 'nanopilot.setUpEnvironment',
 } as const;
 

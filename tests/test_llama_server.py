@@ -69,7 +69,7 @@ def llama(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_engine():
-    return CompletionEngine.load(DEFAULT_MODEL, "cpu")
+    return CompletionEngine.load(DEFAULT_MODEL, "cpu", decoder="lean")  # float32, as llama.cpp
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -202,7 +202,10 @@ async def test_openai_path_against_llama_servers_v1_completions(llama, llamacpp)
 
 @ON_THE_MODULE_LOOP
 async def test_editor_sees_the_same_ghost_text_and_survives_the_engine_dying(llama, local_engine):
-    greedy = {"temperature": 0, "multiline": "never"}
+    # The model alone on both sides (no copies, nothing held back: llama.cpp sends no
+    # confidence), in float32 as llama.cpp computes it.
+    greedy = {"temperature": 0, "multiline": "never", "index": "off", "filter": "eager",
+              "decoder": "lean"}  # fmt: skip
     engine = {"kind": "llamacpp", "url": llama.url, "timeoutMs": 3000}
     local = await start_server(DEFAULT_MODEL, init_options={"nanopilot": greedy})
     remote = await start_server(

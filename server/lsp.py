@@ -77,6 +77,7 @@ class NanopilotServer(LanguageServer):
         self.index = ProjectIndex()  # the copy engine's view of the open documents and workspace
         self.retriever = Retriever(self.index)  # repository context, from the same view
         self.workspace_roots: list[str] = []
+        self._watched_languages: set[str] = set()  # whose files the workspace scan reads
         self.choices = ChoiceLog()
         self._tasks: set[asyncio.Task] = set()
 
@@ -104,6 +105,9 @@ class NanopilotServer(LanguageServer):
         if self.settings != before:
             self.log(f"settings: {dataclasses.asdict(self.settings)}")
             self.service.clear()
+        if self.settings.index == "workspace" != before.index:  # documents opened meanwhile
+            for document in list(self.workspace.text_documents.values()):
+                self.watch_workspace(document.language_id or "python")
         what_loads = ("model", "device", "decoder", "engine")
         changed_model = any(getattr(self.settings, k) != getattr(before, k) for k in what_loads)
         if reload and changed_model:
@@ -242,11 +246,14 @@ class NanopilotServer(LanguageServer):
         return (document.language_id if document else None) or "python"
 
     def watch_workspace(self, language: str) -> None:
-        """Scan the workspace folders for this language's files (once per language)."""
-        if self.settings.index != "workspace":
+        """Scan the workspace folders for this language's files (once per language: later
+        changes come through didSave and watched-file events, never a whole new walk)."""
+        if self.settings.index != "workspace" or language in self._watched_languages:
             return
-        for root in self.workspace_roots:
-            self.index.add_workspace(root, extensions_for(language) or (".py",))
+        self._watched_languages.add(language)
+        extensions = extensions_for(language)  # none known: only the open documents count
+        for root in self.workspace_roots if extensions else ():
+            self.index.add_workspace(root, extensions)
 
     def status(self) -> dict:
         info = self.host.engine.describe() if self.host.engine else None

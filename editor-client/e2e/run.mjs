@@ -377,7 +377,8 @@ async function main() {
   mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
   mkdirSync(dirs.workspace);
   const demo = path.join(dirs.workspace, 'demo.py');
-  writeFileSync(demo, '"""Functions written with nanopilot."""\n');
+  // A function the tiny model knows, so that its prompt is one it was trained on.
+  writeFileSync(demo, 'def is_even(n):\n    return n % 2 == 0\n');
   const settings = {
     'files.autoSave': 'off',
     'files.hotExit': 'off',

@@ -331,7 +331,9 @@ async function setupScenario(page, { demo, out }) {
   const setupSeconds = (Date.now() - clicked) / 1000;
   step(`ready ${setupSeconds.toFixed(1)} s after Set up`);
 
-  const typed = 'def add(a, b):\n    ';
+  // demo.py holds is_even: the copy engine completes is_odd's line from it whatever the packaged
+  // model would say (the model's own ghost text is the configured scenario's).
+  const typed = 'def is_odd(n):\n    return n % 2';
   await page.locator('.monaco-editor .view-lines').first().click();
   await typeAtEnd(page, typed);
   const shown = await waitForGhostText(page, '');

@@ -315,7 +315,7 @@ async function configuredScenario(page, { demo, dirs, out }) {
   if (toasts !== 1) throw new Error(`expected one nanopilot notification, saw ${toasts}`);
 }
 
-/** A new user: no interpreter configured. Accept "Set up", then the packaged model's ghost text. */
+/** A new user: no interpreter configured. Accept "Set up", then ghost text from the installed server. */
 async function setupScenario(page, { demo, out }) {
   step('clean state: waiting for the offer to set up Python');
   const offer = page.locator('.notification-toast', { hasText: 'needs a Python environment' });
@@ -337,7 +337,7 @@ async function setupScenario(page, { demo, out }) {
   await page.locator('.monaco-editor .view-lines').first().click();
   await typeAtEnd(page, typed);
   const shown = await waitForGhostText(page, '');
-  step(`ghost text from the packaged model: ${JSON.stringify(shown)}`);
+  step(`ghost text after Set up: ${JSON.stringify(shown)}`);
   step(`first ghost text ${((Date.now() - clicked) / 1000).toFixed(1)} s after Set up`);
   await page.screenshot({ path: path.join(out, 'setup-ghost-text.png') });
 

@@ -7,8 +7,8 @@
 // The `setup` scenario starts from a clean state, as a new user: no nanopilot.pythonPath, no
 // model setting. The extension offers to set up Python; the test clicks "Set up", waits (the
 // extension creates a venv and installs its bundled wheel, torch and the dependencies from the
-// package registry) for "ready", types a function header, waits for the packaged default model's
-// ghost text and accepts it with Tab; after a window reload the environment is used again without a
+// package registry) for "ready", types the start of a line whose end demo.py already holds, waits
+// for the ghost text (the copy engine's) and accepts it with Tab; after a window reload the environment is used again without a
 // second offer. It prints how long the set-up and the first ghost text took.
 //
 // The default (`configured`) scenario: install the .vsix into a fresh extensions folder; start

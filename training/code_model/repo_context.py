@@ -26,6 +26,7 @@ from server.snippets import (
     Chunk,
     Snippet,
     chunks_of,
+    fit,
     format_context,
     jaccard,
     words,
@@ -91,10 +92,12 @@ class RepoContext:
         ]
         for sibling in self.siblings(file, rng):
             candidates += self._chunks(sibling.name)
-        scored = sorted(
-            ((jaccard(window_words, chunk.words), chunk) for chunk in candidates),
-            key=lambda pair: -pair[0],
-        )
+        scored = [(jaccard(window_words, chunk.words), chunk) for chunk in candidates]
+        similar = [
+            chunk
+            for similarity, chunk in sorted(scored, key=lambda pair: pair[0])
+            if similarity >= MIN_SIMILARITY
+        ]  # least similar first, as `fit` takes them
         chosen: list[Snippet] = []
         budget = self.max_chars
         if rng.random() < self.self_copy_rate:
@@ -103,12 +106,7 @@ class RepoContext:
                 chunk = rng.choice(inside)
                 chosen.append(Snippet(file.name, chunk.text))
                 budget -= len(chunk.text)
-        for similarity, chunk in scored:
-            if similarity < MIN_SIMILARITY or budget <= 0:
-                break
-            if len(chunk.text) <= budget:
-                chosen.append(Snippet(chunk.path, chunk.text))
-                budget -= len(chunk.text)
+        chosen += fit([Snippet(chunk.path, chunk.text) for chunk in similar], budget)
         return sorted(chosen, key=lambda snippet: jaccard(window_words, words(snippet.text)))
 
     def example(self, document: str, start: int, end: int, piece: str, rng: random.Random) -> str:

@@ -82,6 +82,20 @@ def open_document(
     )
 
 
+def edit_document(
+    client: LanguageClient, uri: str, version: int, start: types.Position, end: types.Position,
+    text: str,
+) -> None:  # fmt: skip
+    """One incremental `didChange`: `text` replaces the range from `start` to `end`."""
+    change = types.TextDocumentContentChangePartial(range=types.Range(start, end), text=text)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[change],
+        )
+    )
+
+
 def end_of(text: str) -> types.Position:
     lines = text.split("\n")
     return types.Position(len(lines) - 1, len(lines[-1]))
@@ -167,16 +181,8 @@ async def test_classic_completion_replaces_the_word_being_typed(client):
 async def test_incremental_edits_are_applied(client):
     uri = "file:///work/edits.py"
     open_document(client, "x = 1\n", uri)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(0, 0), types.Position(0, 5)),
-                    text="def greet(name):\n    ",
-                )
-            ],
-        )
+    edit_document(
+        client, uri, 2, types.Position(0, 0), types.Position(0, 5), "def greet(name):\n    "
     )
     items = await inline(client, types.Position(1, 4), uri)
     assert [item.insert_text for item in items] == ['return "Hello, " + name']
@@ -205,16 +211,7 @@ async def test_typing_through_and_lru_answer_without_the_model(client):
     first = await inline(client, types.Position(1, 4), uri)
     assert first[0].insert_text == "return a + b"
     before = await status(client)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(1, 4), types.Position(1, 4)), text="ret"
-                )
-            ],
-        )
-    )
+    edit_document(client, uri, 2, types.Position(1, 4), types.Position(1, 4), "ret")
     typed = await inline(client, types.Position(1, 7), uri)
     assert typed[0].insert_text == "urn a + b"
     again = await inline(client, types.Position(1, 7), uri)

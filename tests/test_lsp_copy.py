@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
-from tests.test_lsp import end_of, inline, open_document, start_server, status
+from tests.test_lsp import edit_document, end_of, inline, open_document, start_server, status
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -65,17 +65,8 @@ async def test_a_line_from_an_open_tab_is_suggested_and_its_source_is_shown(clie
 async def test_an_edit_is_seen_by_the_next_lookup(client):
     uri = "file:///tabs/edited.py"
     open_document(client, "x = 1\n", uri)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(1, 0), types.Position(1, 0)),
-                    text="total_cost = unit_price * quantity_ordered + shipping_fee\n",
-                )
-            ],
-        )
-    )
+    line = "total_cost = unit_price * quantity_ordered + shipping_fee\n"
+    edit_document(client, uri, 2, types.Position(1, 0), types.Position(1, 0), line)
     typed = "def invoice():\n    total_cost = unit_price * quantity_ordered"
     open_document(client, typed, "file:///tabs/invoice.py")
     assert await suggestion(client, typed, "file:///tabs/invoice.py") == " + shipping_fee"

@@ -66,12 +66,17 @@ def copy_wins_outright(thresholds: Thresholds, copy_tokens: int) -> bool:
     return copy_tokens > 0 and copy_tokens >= thresholds.copy_outright
 
 
+def confidence_needed(thresholds: Thresholds, statement: bool) -> float:
+    """The engine's first-token probability below which its suggestion is not shown."""
+    return thresholds.statement_confidence if statement else thresholds.midline_confidence
+
+
 def choose_after_model(
     thresholds: Thresholds, copy_tokens: int, statement: bool, completion: Completion | None
 ) -> str:
     """ "model", "copy" or "nothing", once the engine answered (`completion`; None: not asked)."""
     if completion is not None and completion.text:
-        needed = thresholds.statement_confidence if statement else thresholds.midline_confidence
+        needed = confidence_needed(thresholds, statement)
         if completion.confidence is None or completion.confidence >= needed:
             return "model"  # an engine that does not say how sure it is is trusted
     if copy_tokens > 0 and copy_tokens >= thresholds.copy_fallback:
@@ -127,12 +132,15 @@ class ChoosingEngine:
         copy_tokens = copy.tokens if copy else 0
         if copy_wins_outright(self.thresholds, copy_tokens):
             return self._chosen(request, copy_completion(copy, request, started), copy)
+        statement = not line_prefix(request.prefix).strip()
         if self.engine is not None:
             request = with_context(request, self.engine, self.retriever, self.scope)
+            # A suggestion below the floor is not shown: the engine may stop at its first token.
+            needed = confidence_needed(self.thresholds, statement)
+            request = dataclasses.replace(request, min_confidence=needed)
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later
-        statement = not line_prefix(request.prefix).strip()
         choice = choose_after_model(self.thresholds, copy_tokens, statement, completion)
         if choice == "model":
             return self._chosen(request, completion, copy)

@@ -77,7 +77,9 @@ class CompletionRequest:
     while it works and raises `Cancelled`. `uri` names the document (None outside an editor), for
     engines that look beyond the text around the cursor. `snippets` is repository context
     (server/retrieval.py), least similar first, for engines that read it (EngineInfo.context);
-    `path` is the document's workspace-relative path, which the context names."""
+    `path` is the document's workspace-relative path, which the context names.
+    `min_confidence`: a suggestion whose first token is less likely than this will not be shown
+    (server/choice.py), so an engine that knows its confidence may stop there and answer ""."""
 
     prefix: str
     suffix: str
@@ -86,6 +88,7 @@ class CompletionRequest:
     uri: str | None = None
     snippets: tuple[Snippet, ...] = ()
     path: str | None = None
+    min_confidence: float = 0.0
 
     def edit_context(self) -> EditContext:
         """The context the stop rule and post-processing see (its line mode decided here)."""

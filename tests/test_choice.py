@@ -29,9 +29,11 @@ class ScriptedEngine:
     def __init__(self, text: str, confidence: float | None, fault: str | None = None) -> None:
         self.text, self.confidence, self.fault = text, confidence, fault
         self.calls = 0
+        self.min_confidence: float | None = None
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.calls += 1
+        self.min_confidence = request.min_confidence
         return Completion(self.text, 5, 0, 3, 0.01, self.fault, self.confidence)
 
     def describe(self) -> EngineInfo:
@@ -99,6 +101,15 @@ def test_an_unsure_engine_gives_way_to_a_short_copy_or_to_nothing(confidence):
     assert (completion.text, completion.source) == ("", "nothing")
     assert completion.prompt_tokens == 5  # the model ran: its work is still counted
     assert last["declined_model_text"] == " + 1" and last["confidence"] == confidence
+
+
+def test_the_engine_is_told_the_confidence_below_which_it_will_not_be_shown():
+    engine = ScriptedEngine(" + 1", 0.9)
+    lenient = Thresholds(8, 4, statement_confidence=0.2, midline_confidence=0.6)
+    answer(engine, "def g(a):\n    ", lenient)
+    assert engine.min_confidence == 0.2
+    answer(engine, "def g(a):\n    value = a.", lenient)
+    assert engine.min_confidence == 0.6
 
 
 def test_an_engine_fault_is_passed_on_so_it_is_not_cached():

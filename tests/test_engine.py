@@ -194,6 +194,27 @@ def test_sample_token_respects_top_p_and_restrict():
     assert sample_token(restrict(logits, (2, 3)), 0.0, 1.0) == 3
 
 
+@pytest.mark.parametrize(("spread", "top_p"), [(8.0, 0.95), (0.01, 0.95), (3.0, 1.0)])
+def test_sampling_draws_from_the_whole_nucleus_and_only_from_it(spread, top_p):
+    """The top-k shortcut and the fallback to the whole vocabulary (a flat distribution whose
+    nucleus holds thousands of tokens) sample the nucleus with its probabilities."""
+    logits = torch.randn(500, generator=torch.Generator().manual_seed(1)) * spread
+    expected = torch.softmax(nucleus(logits[None] / 0.7, top_p), dim=-1)[0]
+    generator = torch.Generator().manual_seed(0)
+    draws = torch.tensor([sample_token(logits, 0.7, top_p, generator) for _ in range(4000)])
+    frequencies = torch.bincount(draws, minlength=500) / len(draws)
+    assert set(draws.tolist()) <= set(expected.nonzero().flatten().tolist())
+    assert (frequencies - expected).abs().max() < 0.03
+
+
+def test_a_first_token_below_min_confidence_ends_the_generation(engine):
+    sure = engine.complete_sync(CompletionRequest(ADD, "", GREEDY))
+    assert sure.text == "return a + b" and sure.confidence is not None
+    unsure = engine.complete_sync(CompletionRequest(ADD, "", GREEDY, min_confidence=1.01))
+    assert unsure.text == "" and unsure.new_tokens < sure.new_tokens
+    assert unsure.confidence == pytest.approx(sure.confidence, abs=1e-3)  # cache reuse: not bitwise
+
+
 def test_cancelled_generation_raises(engine):
     with pytest.raises(Cancelled):
         engine.complete_sync(CompletionRequest("def add(a, b):", "", GREEDY, lambda: True))

@@ -175,6 +175,7 @@ class CompletionEngine:
                 stop_rule(ctx),
                 request.cancelled,
                 line_start=not ctx.line_prefix.strip(),
+                min_confidence=request.min_confidence,
             )
         return finish(generated, ctx, started)
 

@@ -26,9 +26,10 @@ from server.choice import THRESHOLDS, ChoiceLog, ChoosingEngine
 from server.completion_service import CompletionService
 from server.contract import Engine
 from server.errors import UserError
+from server.line_document import LineDocument
 from server.lsp_protocol import NanopilotProtocol
 from server.model_host import ModelHost
-from server.positions import index_to_column, offset_at
+from server.positions import index_to_column
 from server.postprocess.context import line_prefix
 from server.project import ProjectIndex, extensions_for
 from server.project.index import path_of
@@ -197,16 +198,15 @@ class NanopilotServer(LanguageServer):
         """The text around `position` in an open document; None for an unknown document."""
         documents = self.workspace.text_documents
         document = documents.get(uri) or documents.get(unquote(uri))
-        if document is None:
+        if not isinstance(document, LineDocument):  # not opened, or not by didOpen (a notebook)
             return None
-        source = document.source
-        encoding = str(getattr(self.workspace.position_encoding, "value", "utf-16"))
-        offset = offset_at(source, position.line, position.character, encoding)
+        before, after = document.split(position.line, position.character)
         # The model saw "\n" line breaks; a CRLF document is served the same way.
-        prefix = source[:offset].replace("\r\n", "\n")
-        suffix = source[offset:].replace("\r\n", "\n")
+        prefix = before.replace("\r\n", "\n")
+        suffix = after.replace("\r\n", "\n")
         typed = line_prefix(prefix)
-        clamped = types.Position(prefix.count("\n"), index_to_column(typed, len(typed), encoding))
+        line = min(position.line, document.line_count() - 1)
+        clamped = types.Position(line, index_to_column(typed, len(typed), document.encoding))
         return Cursor(uri, prefix, suffix, clamped)
 
     async def suggestion(
@@ -346,8 +346,13 @@ def build_server(default_model: Path, settings: ServerSettings | None = None) ->
     def did_change(ls: NanopilotServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         document = ls.workspace.text_documents.get(uri)
-        if document is not None:  # pygls applied the changes first
+        if not isinstance(document, LineDocument):
+            return
+        edits = document.take_edits()  # pygls applied them first
+        if edits is None:
             ls.index.change(uri, document.source)
+        for edit in edits or ():
+            ls.index.edit(uri, edit.start, edit.end, edit.text)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: NanopilotServer, params: types.DidSaveTextDocumentParams) -> None:

@@ -1,4 +1,5 @@
-"""The LSP protocol with one repair: a request whose params do not validate gets an answer.
+"""The LSP protocol with two changes to pygls': open documents are kept as lines
+(server/line_document.py), and a request whose params do not validate gets an answer.
 
 pygls deserialises each message in `structure_message` (the `json.loads` object hook); when a
 request's params fail validation it logs the error and drops the message, and the client waits
@@ -12,10 +13,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from cattrs import transform_error
+from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from server.line_document import LineDocument
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +39,17 @@ def why_invalid(err: Exception) -> str:
 
 
 class NanopilotProtocol(LanguageServerProtocol):
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        """pygls' own `didOpen`, with a LineDocument where it puts a TextDocument; then the
+        server's handler, as pygls runs it."""
+        item = params.text_document
+        encoding = str(getattr(self.workspace.position_encoding, "value", "utf-16"))
+        document = LineDocument(item.uri, item.text, item.version, item.language_id, encoding)
+        self.workspace.text_documents[unquote(item.uri)] = document
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
     def structure_message(self, data: dict[str, Any]):
         try:
             return super().structure_message(data)

@@ -13,9 +13,12 @@ as are those whose every line is in the code just above the cursor; the rest com
 first, as in training, so the most similar sits nearest the code. Each engine then fills its own
 budget from the end (`snippets.fit`).
 
-Chunks are cached per document text, words per chunk text and scores per query, so a keystroke
-rechunks and rescores only the current document, and reads the words of only the chunks it
-changed.
+While a line is typed nothing that retrieval reads changes: the query leaves the line out, the
+current document's chunks near the cursor are left out, and the other documents are not being
+edited. So the answer is kept for the line and given again until the cursor's line, the query or
+another document changes (`ProjectIndex.revision`). Otherwise chunks are cached per document
+text, words per chunk text and scores per query: a new line rechunks and rescores only the
+current document, and reads the words of only the chunks it changed.
 """
 
 from __future__ import annotations
@@ -81,14 +84,23 @@ class Retriever:
         self.index = index
         self._documents: dict[str, _Document] = {}  # by path
         self._words: dict[str, frozenset[str]] = {}  # chunk text -> its words
+        self._last: tuple[tuple, Retrieved] | None = None  # the answer for the line being typed
 
     def retrieve(self, uri: str, prefix: str, scope: str) -> Retrieved:
         """The context for the cursor at the end of `prefix` in the open document `uri`."""
+        line = prefix.count("\n")
+        query_text = lines_before(prefix, QUERY_LINES)
+        key = (uri, scope, line, query_text, self.index.revision(excluding=uri))
+        if self._last is None or self._last[0] != key:
+            self._last = key, self._retrieve(uri, prefix, scope, line, words(query_text))
+        return self._last[1]
+
+    def _retrieve(
+        self, uri: str, prefix: str, scope: str, line: int, query: frozenset[str]
+    ) -> Retrieved:
         texts = self.index.texts(uri, scope, MAX_DOCUMENTS)
         if not texts:
             return Retrieved()
-        line = prefix.count("\n")
-        query = words(lines_before(prefix, QUERY_LINES))
         scored = [
             (score, chunk)
             for score, chunk in self._scored(*texts[0], query)

@@ -101,6 +101,23 @@ def test_the_context_stays_the_same_while_a_line_is_typed():
     assert len(seen) == 1
 
 
+def test_the_line_being_typed_reads_the_documents_once_until_another_one_changes():
+    index = index_with({"file:///w/main.py": CURRENT, "file:///w/helpers.py": HELPERS})
+    retriever = Retriever(index)
+    reads = []
+    texts = index.texts
+    index.texts = lambda *args: reads.append(args) or texts(*args)  # type: ignore[method-assign]
+    for typed in ("", "s", "inventory("):
+        index.change("file:///w/main.py", CURRENT + typed)
+        first = retriever.retrieve("file:///w/main.py", CURRENT + typed, "tabs")
+    assert len(reads) == 1
+    index.change("file:///w/helpers.py", HELPERS.replace("def save_inventory", "def store"))
+    again = retriever.retrieve("file:///w/main.py", CURRENT + "inventory(", "tabs")
+    assert len(reads) == 2 and again != first
+    retriever.retrieve("file:///w/main.py", CURRENT + "inventory(\n", "tabs")  # a new line
+    assert len(reads) == 3
+
+
 def test_the_same_file_gives_context_only_away_from_the_cursor():
     far = "\n".join(f"x{n} = {n}" for n in range(NEAR_ABOVE + 20))
     text = HELPERS + far + "\n" + CURRENT

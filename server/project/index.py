@@ -307,6 +307,7 @@ class ProjectIndex:
         self._file_memory: dict[str, int] = {}
         self._files_version = 0  # bumped on every workspace change, for `_nearest`'s cache
         self._nearest_cache: dict[str, tuple[int, list[str]]] = {}
+        self._open_changes: Counter[str] = Counter()  # opens, edits and closes per open document
         self._scanners: list[WorkspaceScanner] = []
         self._skipped: Counter[str] = Counter()  # the index's own skips (open documents, memory)
         self._jobs: queue.Queue[tuple[str, object]] = queue.Queue()
@@ -322,6 +323,7 @@ class ProjectIndex:
         """A document was opened (`textDocument/didOpen`)."""
         with self._lock:
             self.close(uri)
+            self._open_changes[uri] += 1
             path = path_of(uri)
             if path is not None and self._denied(path):
                 self._denied_open.add(uri)
@@ -342,6 +344,7 @@ class ProjectIndex:
     def change(self, uri: str, text: str) -> None:
         """A document's full new text (`textDocument/didChange`): relexes the changed lines."""
         with self._lock:
+            self._open_changes[uri] += 1
             document = self._open.get(uri)
             if document is None:
                 if uri not in self._denied_open:
@@ -360,6 +363,7 @@ class ProjectIndex:
         position encoding first).
         """
         with self._lock:
+            self._open_changes[uri] += 1
             document = self._open.get(uri)
             if document is not None:
                 document.edit(start, end, text)
@@ -367,6 +371,7 @@ class ProjectIndex:
     def close(self, uri: str) -> None:
         """A document was closed (`textDocument/didClose`)."""
         with self._lock:
+            self._open_changes[uri] += 1
             self._open.pop(uri, None)
             self._open_paths.pop(uri, None)
             self._ignored_open.discard(uri)
@@ -739,6 +744,13 @@ class ProjectIndex:
             }
 
     # -- repository context -----------------------------------------------------------------
+
+    def revision(self, excluding: str) -> int:
+        """A number that changes whenever a document other than `excluding` does: what a
+        cache of results from the other documents is keyed by."""
+        with self._lock:
+            others = self._open_changes.total() - self._open_changes[excluding]
+            return self._files_version + others
 
     def texts(self, uri: str, scope: str = "workspace", limit: int = 64) -> list[tuple[str, str]]:
         """(path, text) of the documents a lookup in `uri` may read under `scope` (the setting),

@@ -50,18 +50,44 @@ class Chunk:
 
 
 def chunks_of(
-    path: str, text: str, words_of: Callable[[str], frozenset[str]] | None = None
+    path: str,
+    text: str,
+    words_of: Callable[[str], frozenset[str]] | None = None,
+    lines: Sequence[str] | None = None,
+    start: int = 0,
 ) -> list[Chunk]:
     """Overlapping windows of CHUNK_LINES lines; nearly empty ones are left out. `words_of`
-    (default `words`) lets the server reuse the words of chunks it has seen before."""
+    (default `words`) lets the server reuse the words of chunks it has seen before; `lines`
+    (`text` split with their ends) and `start` (a multiple of CHUNK_STRIDE) let it rechunk a
+    document from its first changed window on."""
     words_of = words_of or words
-    lines = text.splitlines(keepends=True)
+    lines = text.splitlines(keepends=True) if lines is None else lines
     chunks = []
-    for start in range(0, max(1, len(lines) - CHUNK_STRIDE), CHUNK_STRIDE):
-        piece = "".join(lines[start : start + CHUNK_LINES])
-        if sum(1 for line in lines[start : start + CHUNK_LINES] if line.strip()) >= 3:
-            chunks.append(Chunk(path, start, piece, words_of(piece)))
+    for first in range(start, max(1, len(lines) - CHUNK_STRIDE), CHUNK_STRIDE):
+        window = lines[first : first + CHUNK_LINES]
+        if sum(1 for line in window if line.strip()) >= 3:
+            piece = "".join(window)
+            chunks.append(Chunk(path, first, piece, words_of(piece)))
     return chunks
+
+
+def unchanged_chunks(chunks: list[Chunk], old: Sequence[str], new: Sequence[str]) -> int:
+    """How many of `chunks` (of the lines `old`) lie wholly in the lines that `new` starts with
+    too; `chunks_of(..., start=...)` goes on from the next window."""
+    same = common_lines(old, new)
+    return next((n for n, c in enumerate(chunks) if c.start_line + CHUNK_LINES > same), len(chunks))
+
+
+def common_lines(old: Sequence[str], new: Sequence[str]) -> int:
+    """The number of leading lines two documents share (list comparisons: C speed)."""
+    low, high = 0, min(len(old), len(new))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[low:middle] == new[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def fit(snippets: Sequence[Snippet], max_chars: int) -> tuple[Snippet, ...]:

@@ -7,7 +7,15 @@ import random
 
 from server.project import ProjectIndex
 from server.retrieval import NEAR_ABOVE, Retriever, lines_before
-from server.snippets import MIN_SIMILARITY, Snippet, fit, jaccard, new_lines_only, words
+from server.snippets import (
+    MIN_SIMILARITY,
+    Snippet,
+    chunks_of,
+    fit,
+    jaccard,
+    new_lines_only,
+    words,
+)
 from training.code_model.repo_context import RepoContext
 from training.code_model.sources import SourceFile
 
@@ -101,21 +109,41 @@ def test_the_context_stays_the_same_while_a_line_is_typed():
     assert len(seen) == 1
 
 
-def test_the_line_being_typed_reads_the_documents_once_until_another_one_changes():
+def test_the_context_is_kept_until_the_code_above_or_another_document_changes():
     index = index_with({"file:///w/main.py": CURRENT, "file:///w/helpers.py": HELPERS})
     retriever = Retriever(index)
     reads = []
     texts = index.texts
     index.texts = lambda *args: reads.append(args) or texts(*args)  # type: ignore[method-assign]
-    for typed in ("", "s", "inventory("):
+    for typed in ("", "s", "inventory(", "inventory(path, items)\n    "):
         index.change("file:///w/main.py", CURRENT + typed)
         first = retriever.retrieve("file:///w/main.py", CURRENT + typed, "tabs")
-    assert len(reads) == 1
+    assert len(reads) == 1  # the next line's query is still about the same
     index.change("file:///w/helpers.py", HELPERS.replace("def save_inventory", "def store"))
-    again = retriever.retrieve("file:///w/main.py", CURRENT + "inventory(", "tabs")
+    again = retriever.retrieve("file:///w/main.py", CURRENT, "tabs")
     assert len(reads) == 2 and again != first
-    retriever.retrieve("file:///w/main.py", CURRENT + "inventory(\n", "tabs")  # a new line
+    elsewhere = CURRENT + "\n\n" + UNRELATED
+    retriever.retrieve("file:///w/main.py", elsewhere, "tabs")  # other code above the cursor
     assert len(reads) == 3
+
+
+def test_rechunking_an_edited_document_gives_the_chunks_of_its_new_text():
+    retriever = Retriever(ProjectIndex())
+    rng = random.Random(0)
+    lines = [f"value_{n} = compute(item_{n % 7})\n" if n % 4 else "\n" for n in range(200)]
+    document = None
+    for _ in range(30):
+        at = rng.randrange(len(lines))
+        if rng.random() < 0.3:
+            del lines[at]
+        else:
+            lines[at:at] = rng.choice([["\n"], ["x = 1\n", "y = 2\n"], ["go(item_3)\n"]])
+        text = "".join(lines)
+        document = retriever._chunked("a.py", text, document)
+        assert document.chunks == chunks_of("a.py", text)
+        assert document.sizes.tolist() == [len(chunk.words) for chunk in document.chunks]
+        assert len(document.word_ids) == len(document.owners) == document.sizes.sum()
+    assert retriever._chunked("a.py", "", document).chunks == []  # nothing left: still arrays
 
 
 def test_the_same_file_gives_context_only_away_from_the_cursor():

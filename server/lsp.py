@@ -32,7 +32,7 @@ from server.model_host import ModelHost
 from server.positions import index_to_column
 from server.postprocess.context import line_prefix
 from server.project import ProjectIndex, extensions_for
-from server.project.index import path_of
+from server.project.languages import path_of
 from server.retrieval import Retriever
 from server.settings import SECTION, ServerSettings, apply_settings
 from server.stats import ServerStats

@@ -8,8 +8,8 @@ import pytest
 
 from server.project.documents import OpenDocument, common_prefix, common_suffix
 from server.project.ignore import IgnoreRules, is_denied, parse_rules
-from server.project.index import enclosing_function, find_places
 from server.project.lexer import KEY_BYTES, lex_line, split_partial
+from server.project.matching import enclosing_function, find_places
 
 
 def test_lexer_tokens_and_columns() -> None:

@@ -9,15 +9,9 @@ longest match of the tokens before the cursor.
 from __future__ import annotations
 
 from server.project.ignore import is_denied
-from server.project.index import (
-    SCOPES,
-    SETTINGS,
-    Candidate,
-    IndexLimits,
-    ProjectIndex,
-    extensions_for,
-    language_of,
-)
+from server.project.index import SETTINGS, IndexLimits, ProjectIndex
+from server.project.languages import extensions_for, language_of
+from server.project.matching import SCOPES, Candidate
 from server.project.workspace import ScanLimits
 
 __all__ = [

@@ -21,83 +21,30 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from server.project.documents import FileDocument, OpenDocument
 from server.project.ignore import IGNORE_FILES, is_denied
+from server.project.languages import language_of, path_of
 from server.project.lexer import KEY_BYTES, pack_keys, split_partial
+from server.project.matching import (
+    Candidate,
+    Place,
+    continuation,
+    enclosing_function,
+    find_places,
+    indent_of,
+    rank_places,
+    with_lines,
+)
 from server.project.workspace import FileEvent, ScanLimits, WorkspaceScanner
 
-SCOPES = ("function", "file", "tab", "workspace")  # nearest first
 SETTINGS = ("off", "file", "tabs", "workspace")  # the `scope` setting: how far lookup reaches
-
-# LSP language ids -> file name endings, for the workspace scan and for matching tabs' languages.
-LANGUAGE_EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "python": (".py", ".pyi"),
-    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
-    "javascriptreact": (".jsx", ".js"),
-    "typescript": (".ts", ".tsx", ".mts", ".cts"),
-    "typescriptreact": (".tsx", ".ts"),
-    "go": (".go",),
-    "rust": (".rs",),
-    "java": (".java",),
-    "kotlin": (".kt", ".kts"),
-    "c": (".c", ".h"),
-    "cpp": (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".h"),
-    "csharp": (".cs",),
-    "ruby": (".rb",),
-    "php": (".php",),
-    "swift": (".swift",),
-    "scala": (".scala",),
-    "lua": (".lua",),
-    "shellscript": (".sh", ".bash"),
-    "r": (".r", ".R"),
-    "julia": (".jl",),
-    "haskell": (".hs",),
-    "elixir": (".ex", ".exs"),
-    "dart": (".dart",),
-}
-
-
-def extensions_for(language: str) -> tuple[str, ...]:
-    """The file endings of an LSP language id (empty if unknown)."""
-    return LANGUAGE_EXTENSIONS.get(language, ())
-
-
-def language_of(path: str) -> str | None:
-    """The language id a file name ending suggests, or None."""
-    lower = path.lower()
-    for language, endings in LANGUAGE_EXTENSIONS.items():
-        if lower.endswith(tuple(e.lower() for e in endings)):
-            return language
-    return None
-
-
-def path_of(uri: str) -> Path | None:
-    """The local path of a `file:` URI (None for `untitled:` and other schemes)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.path))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One continuation proposed by the copy engine."""
-
-    text: str  # to insert at the cursor: the rest of the line (and `extra_lines` more)
-    tokens: int  # match length in lexer tokens (a partly typed word counts as one)
-    scope: str  # one of SCOPES: where the best place lies
-    uri: str  # where the text came from
-    line: int  # 0-based line of that text in `uri`
-    count: int  # how many places found proposed this same text
 
 
 @dataclass(frozen=True)
@@ -114,166 +61,6 @@ class IndexLimits:
     # Tokens searched per lookup, over all documents: workspace files nearest to the current
     # document (by folder) first. Keeps a lookup near 1 ms per million tokens at most.
     max_search_tokens: int = 1_000_000
-
-
-@dataclass
-class _Place:
-    tokens: int
-    rank: int  # position in SCOPES
-    distance: int  # lines from the cursor, for places in the current document
-    uri: str
-    line: int
-    text: str
-
-
-_HEADER = re.compile(
-    r"(?:async\s+)?def\s|(?:export\s+)?(?:async\s+)?function\b|func\s|fun\s|sub\s"
-    r"|(?:pub(?:\([\w:]+\))?\s+)?(?:async\s+)?fn\s"
-)
-_NOT_A_FUNCTION = ("if", "for", "while", "switch", "else", "try", "catch", "do", "}", "with")
-_SCAN_LINES = 5000  # how far to look for the enclosing function, up and down
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def _is_header(stripped: str) -> bool:
-    if _HEADER.match(stripped):
-        return True
-    return (
-        "(" in stripped
-        and stripped.rstrip().endswith("{")
-        and not stripped.startswith(_NOT_A_FUNCTION)
-    )
-
-
-def enclosing_function(lines: list[str], line: int, indent: int) -> tuple[int, int] | None:
-    """[first, end) lines of the function around `line` (by indentation), or None at top level.
-
-    `indent`: the cursor line's indentation. A heuristic for every language: a function header
-    is a less indented line above that starts with def/function/fn/func/..., or a C-like
-    signature ending with `{`; the function ends before the next line indented no deeper than
-    its header (a closing brace at that depth belongs to it).
-    """
-    if indent == 0:
-        return None
-    current = indent
-    header = -1
-    for i in range(line - 1, max(-1, line - _SCAN_LINES), -1):
-        stripped = lines[i].lstrip(" \t")
-        if not stripped.strip():
-            continue
-        depth = len(lines[i]) - len(stripped)
-        if depth < current:
-            if _is_header(stripped):
-                header = i
-                break
-            current = depth
-            if current == 0:
-                return None
-    if header < 0:
-        return None
-    depth = _indent(lines[header])
-    end = min(len(lines), line + _SCAN_LINES)
-    for j in range(line + 1, end):
-        stripped = lines[j].lstrip(" \t")
-        if stripped.strip() and len(lines[j]) - len(stripped) <= depth:
-            return header, j + 1 if stripped[0] in "}])" else j
-    return header, end
-
-
-def find_places(flat: bytes, query: bytes, least: int, cap: int) -> list[tuple[int, int]]:
-    """(end byte, match length in tokens) of the places in `flat` matching the query's suffix.
-
-    Only places whose last `least` tokens match. One pass: when more than `cap` places match,
-    the pattern doubles (every longer match is among the places of a shorter pattern): the
-    places so far are filtered and the scan goes on with the longer pattern. Past `cap` places
-    with the whole query as the pattern, the rest are left out.
-    """
-    total = len(query) // KEY_BYTES
-    length = least
-    pattern = query[-length * KEY_BYTES :]
-    ends: list[int] = []
-    found = flat.find(pattern)
-    while found >= 0:
-        if found % KEY_BYTES:  # not on a token boundary: a chance overlap of two keys
-            found = flat.find(pattern, found + 1)
-            continue
-        end = found + len(pattern)
-        ends.append(end)
-        if len(ends) > cap:
-            if length >= total:
-                ends.pop()
-                break
-            length = min(2 * length, total)
-            pattern = query[-length * KEY_BYTES :]
-            size = len(pattern)
-            ends = [e for e in ends if e >= size and flat[e - size : e] == pattern]
-            found = flat.find(pattern, max(0, end - size + KEY_BYTES))
-        else:
-            found = flat.find(pattern, found + KEY_BYTES)
-    return [(end, _extend(flat, query, end, length)) for end in ends]
-
-
-def _extend(flat: bytes, query: bytes, end: int, known: int) -> int:
-    """The match length at `end`, knowing that `known` tokens match: bisection on slices."""
-    q = len(query)
-    low, high = known, min(q, end) // KEY_BYTES
-    while low < high:
-        mid = (low + high + 1) // 2
-        if (
-            flat[end - mid * KEY_BYTES : end - low * KEY_BYTES]
-            == query[q - mid * KEY_BYTES : q - low * KEY_BYTES]
-        ):
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def continuation(
-    lines: Iterator[str],
-    column: int,
-    typed_space: str,
-    partial: str,
-    indent_step: int | None = None,
-) -> tuple[str, int, str] | None:
-    """(text, lines skipped, indentation of the text's line) after a place, or None.
-
-    `lines` starts with the place's line, `column` is where its last matched token ends. The
-    user has typed `typed_space` then `partial` after their last token. At a statement start
-    `indent_step` is set: the user's indentation minus the line above's. The place's last token
-    is then a NEWLINE, the text is the next non-blank line, and its indentation must step the
-    same way (a line that followed a block's end is no answer inside a block).
-    """
-    line = next(lines, "")
-    rest = line[column:]
-    skipped = 0
-    line_start = indent_step is not None
-    if line_start:
-        for following in lines:
-            skipped += 1
-            if following.strip():
-                rest = following
-                break
-        else:
-            return None
-        if _indent(rest) - _indent(line) != indent_step:
-            return None
-    space = rest[: _indent(rest)]
-    word = rest[len(space) :]
-    if not word.startswith(partial):
-        return None
-    if partial:
-        text = word[len(partial) :]
-    elif line_start:
-        text = word  # its indentation is the user's, checked above
-    elif space.startswith(typed_space):
-        text = space[len(typed_space) :] + word
-    else:
-        text = word if typed_space else rest
-    return text.rstrip(), skipped, space
 
 
 class ProjectIndex:
@@ -617,7 +404,7 @@ class ProjectIndex:
             own = (above, len(document.lines[above]))
             typed_space = prefix[: len(prefix) - len(partial)]
         # At a statement start: how the user's indentation steps from the line above.
-        indent_step = None if texts else len(typed_space) - _indent(document.lines[above])
+        indent_step = None if texts else len(typed_space) - indent_of(document.lines[above])
 
         sources: list[tuple[object, int]] = [(document, 1)]
         if scope in ("tabs", "workspace"):
@@ -647,10 +434,10 @@ class ProjectIndex:
                 sources.append((file, 3))
         self._searched = (len(sources), searched, left_out)
         cursor_line = document.lines[line]
-        indent = _indent(cursor_line) if cursor_line.strip() else character
+        indent = indent_of(cursor_line) if cursor_line.strip() else character
         function = enclosing_function(document.lines, line, indent)
 
-        def resolve(number: int, end: int, length: int) -> _Place | None:
+        def resolve(number: int, end: int, length: int) -> Place | None:
             """The place's text and where it lies, or None if nothing fits after it."""
             source, rank = sources[number]
             site_line, column, lines = source.site(end // KEY_BYTES - 1)  # type: ignore[attr-defined]
@@ -659,19 +446,19 @@ class ProjectIndex:
                 return None
             text, skipped, space = found
             if extra_lines:
-                text = _with_lines(text, lines, extra_lines, space, cursor_line[:indent])
+                text = with_lines(text, lines, extra_lines, space, cursor_line[:indent])
             where = site_line + skipped
             if source is document and function and function[0] <= where < function[1]:
                 rank = 0
             tokens = min(length, limits.max_query_tokens) + bool(partial)
             distance = abs(where - line) if source is document else 0
-            return _Place(tokens, rank, distance, source.uri, where, text)  # type: ignore[attr-defined]
+            return Place(tokens, rank, distance, source.uri, where, text)  # type: ignore[attr-defined]
 
         # Sources come nearest first. A place both shorter and farther than a usable one already
         # found is dominated, never proposed: farther sources are searched with a longer
         # pattern, which is also faster (fewer places, longer skips).
         hits: list[tuple[int, int, int, int]] = []
-        resolved: dict[tuple[int, int], _Place | None] = {}
+        resolved: dict[tuple[int, int], Place | None] = {}
         best = [0, 0, 0, 0]  # longest usable match per source rank
         for number, (source, rank) in enumerate(sources):
             nearer = best[1] if rank == 2 else max(best[1], best[2]) if rank == 3 else 0
@@ -691,14 +478,14 @@ class ProjectIndex:
                     if place is not None:
                         best[rank] = length
         hits.sort()
-        places_found: list[_Place] = []
+        places_found: list[Place] = []
         for minus_length, _, number, end in hits[: limits.max_places]:
             if (number, end) not in resolved:
                 resolved[number, end] = resolve(number, end, -minus_length)
             place = resolved[number, end]
             if place is not None:
                 places_found.append(place)
-        return _rank(places_found)
+        return rank_places(places_found)
 
     def _nearest(self, uri: str) -> list[str]:
         """Workspace files by nearness to `uri`: most leading folders in common first."""
@@ -791,37 +578,3 @@ def _same(other: object, document: OpenDocument) -> bool:
     """Same language as the current document (or either unknown)."""
     language = getattr(other, "language", None)
     return language is None or document.language is None or language == document.language
-
-
-def _with_lines(text: str, lines: Iterator[str], count: int, space: str, indent: str) -> str:
-    """`text` and the next `count` lines, re-indented from the place's indentation to ours."""
-    out = [text]
-    shift = len(indent) - len(space)
-    char = (indent or space or " ")[0]
-    for following in lines:
-        if len(out) > count:
-            break
-        depth = _indent(following)
-        if following.strip():
-            following = char * max(0, depth + shift) + following[depth:]
-        out.append(following.rstrip())
-    return "\n".join(out)
-
-
-def _rank(places: list[_Place]) -> list[Candidate]:
-    """One candidate per distinct text, from its best place; the best candidates first."""
-    best: dict[str, _Place] = {}
-    count: Counter[str] = Counter()
-    for place in places:
-        count[place.text] += 1
-        held = best.get(place.text)
-        if held is None or (-place.tokens, place.rank, place.distance) < (
-            -held.tokens,
-            held.rank,
-            held.distance,
-        ):
-            best[place.text] = place
-    ordered = sorted(best.values(), key=lambda p: (-p.tokens, p.rank, -count[p.text], p.distance))
-    return [
-        Candidate(p.text, p.tokens, SCOPES[p.rank], p.uri, p.line, count[p.text]) for p in ordered
-    ]

@@ -27,6 +27,12 @@ from server.stats import ServerStats
 logger = logging.getLogger(__name__)
 
 
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    text: str  # the suggestion; "" when there is none
+    source: str  # who wrote it: "typing", "cache" or the engine's Completion.source
+
+
 class CompletionService:
     def __init__(self, stats: ServerStats) -> None:
         self.stats = stats
@@ -34,9 +40,6 @@ class CompletionService:
         self.typing = TypingThrough()
         self._sequence = itertools.count(1)
         self._latest: dict[str, int] = {}
-        # Who wrote the answer `suggest` returned last: "typing", "cache" or Completion.source.
-        # Read right after the await, before anything else runs on the event loop.
-        self.last_source = ""
 
     def forget(self, uri: str) -> None:
         self.typing.forget(uri)
@@ -49,20 +52,20 @@ class CompletionService:
 
     async def suggest(
         self, engine: Engine, uri: str, prefix: str, suffix: str, settings: ServerSettings
-    ) -> str | None:
-        """The suggestion, "" when there is none, None when superseded or cancelled."""
+    ) -> Answer | None:
+        """The suggestion (its text "" when there is none); None when superseded or cancelled."""
         started = time.perf_counter()
         request = self._request(uri, prefix, suffix, settings.generation)
-        answer, self.last_source = self._typed_through(request), "typing"
-        if answer is None:
-            answer, self.last_source = self._cached(request), "cache"
-        if answer is None:
+        text, source = self._typed_through(request), "typing"
+        if text is None:
+            text, source = self._cached(request), "cache"
+        if text is None:
             completion = await self._generate(engine, request)
             if completion is None:
                 return None
-            answer, self.last_source = self._keep(request, completion), completion.source
+            text, source = self._keep(request, completion), completion.source
         self.stats.record((time.perf_counter() - started) * 1000)
-        return answer
+        return Answer(text, source)
 
     def _request(
         self, uri: str, prefix: str, suffix: str, settings: GenerationSettings

@@ -212,17 +212,17 @@ class NanopilotServer(LanguageServer):
     async def suggestion(
         self, uri: str, position: types.Position
     ) -> tuple[Cursor, str, str] | None:
-        """The cursor, the suggestion and who wrote it (`CompletionService.last_source`)."""
+        """The cursor, the suggestion and who wrote it."""
         self.stats.requests += 1  # every request, answered or not: the one place it is counted
         if not self.settings.enable:
             return None
         cursor = self.cursor(uri, position)
         if cursor is None:
             return None
-        text = await self.service.suggest(
+        answer = await self.service.suggest(
             self.engine_for(uri), uri, cursor.prefix, cursor.suffix, self.settings
         )
-        return (cursor, text, self.service.last_source) if text else None
+        return (cursor, answer.text, answer.source) if answer and answer.text else None
 
     def engine_for(self, uri: str) -> ChoosingEngine:
         """The copy candidates and the engine, if it serves this document's language (the local

@@ -54,21 +54,23 @@ def service() -> CompletionService:
 
 async def test_a_generated_answer_is_counted_and_cached(service):
     engine = ScriptedEngine({"x = ": "1"})
-    assert await service.suggest(engine, URI, "x = ", "\n", SETTINGS) == "1"
+    assert (await service.suggest(engine, URI, "x = ", "\n", SETTINGS)).text == "1"
     (request,) = engine.requests
     assert (request.uri, request.prefix, request.suffix) == (URI, "x = ", "\n")
     assert request.settings == SETTINGS.generation and not request.cancelled()
     stats = service.stats
     assert (stats.generations, stats.prompt_tokens, stats.reused_tokens) == (1, 5, 3)
     assert stats.answered == 1 and len(stats.latencies_ms) == 1
-    assert await service.suggest(engine, URI, "x = ", "\n", SETTINGS) == "1"
+    again = await service.suggest(engine, URI, "x = ", "\n", SETTINGS)
+    assert (again.text, again.source) == ("1", "cache")
     assert len(engine.requests) == 1 and stats.lru_hits == 1 and stats.answered == 2
 
 
 async def test_typing_the_suggestion_answers_without_the_engine(service):
     engine = ScriptedEngine({"y = ": "total + 1"})
     await service.suggest(engine, URI, "y = ", "\n", SETTINGS)
-    assert await service.suggest(engine, URI, "y = tot", "\n", SETTINGS) == "al + 1"
+    typed = await service.suggest(engine, URI, "y = tot", "\n", SETTINGS)
+    assert (typed.text, typed.source) == ("al + 1", "typing")
     assert len(engine.requests) == 1 and service.stats.typing_hits == 1
 
 
@@ -76,15 +78,15 @@ async def test_a_newer_request_supersedes_an_older_one(service):
     engine = ScriptedEngine({"def f():\n": "", "def f():": "\n    pass"}, slow=("def f():\n",))
     older = asyncio.ensure_future(service.suggest(engine, URI, "def f():\n", "", SETTINGS))
     await asyncio.wait_for(engine.started.wait(), 5)  # the older one is generating
-    assert await service.suggest(engine, URI, "def f():", "\n", SETTINGS) == "\n    pass"
+    assert (await service.suggest(engine, URI, "def f():", "\n", SETTINGS)).text == "\n    pass"
     assert await asyncio.wait_for(older, 5) is None  # superseded: no answer
     assert service.stats.cancelled == 1 and service.stats.answered == 1
 
 
 async def test_a_request_in_another_document_is_not_superseded(service):
     engine = ScriptedEngine({"a": "b", "c": "d"})
-    assert await service.suggest(engine, URI, "a", "", SETTINGS) == "b"
-    assert await service.suggest(engine, "file:///work/other.py", "c", "", SETTINGS) == "d"
+    assert (await service.suggest(engine, URI, "a", "", SETTINGS)).text == "b"
+    assert (await service.suggest(engine, "file:///work/other.py", "c", "", SETTINGS)).text == "d"
     assert not any(request.cancelled() for request in engine.requests[1:])
 
 
@@ -101,7 +103,7 @@ async def test_cancel_request_stops_the_generation_too(service):
 
 async def test_an_engine_fault_is_answered_but_neither_counted_nor_cached(service):
     engine = ScriptedEngine({"z = ": "2"}, fault="HTTP 503: busy")
-    assert await service.suggest(engine, URI, "z = ", "", SETTINGS) == ""
-    assert await service.suggest(engine, URI, "z = ", "", SETTINGS) == ""
+    assert (await service.suggest(engine, URI, "z = ", "", SETTINGS)).text == ""
+    assert (await service.suggest(engine, URI, "z = ", "", SETTINGS)).text == ""
     assert len(engine.requests) == 2  # asked again: the engine may be back
     assert service.stats.generations == 0 and service.stats.answered == 2

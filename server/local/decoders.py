@@ -40,6 +40,11 @@ class Decoder(Protocol):
         """Next-token logits after one more token."""
         ...
 
+    def extend(self, ids: list[int]) -> torch.Tensor:
+        """The logits after each of `ids` (len(ids), vocab), run after the cache in one pass:
+        what scoring a text costs (scoring.py)."""
+        ...
+
 
 def installed(choice: str) -> bool:
     """Whether `choice`'s optional dependencies are installed (only onnx has any)."""

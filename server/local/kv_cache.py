@@ -59,19 +59,23 @@ class PrefixKVCache:
         """Run one more token; the logits for the one after it."""
         return self._run([token])
 
+    def extend(self, ids: list[int]) -> torch.Tensor:
+        """Run `ids` after the cache in one pass; the logits after each (len(ids), vocab)."""
+        return self._run(ids, every=True)
+
     @torch.inference_mode()
-    def _run(self, ids: list[int]) -> torch.Tensor:
+    def _run(self, ids: list[int], every: bool = False) -> torch.Tensor:
         input_ids = torch.tensor([ids], dtype=torch.long, device=self._device)
         try:
             output = self._model(
                 input_ids=input_ids,
                 use_cache=True,
                 **{self._cache_argument: self._cache},
-                **self._extra,
+                **({} if every else self._extra),
             )
         except BaseException:
             self.reset()  # the cache may be half updated
             raise
         self._cache = getattr(output, self._cache_argument)
         self.ids.extend(ids)
-        return output.logits[0, -1].float()
+        return output.logits[0].float() if every else output.logits[0, -1].float()

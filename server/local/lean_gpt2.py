@@ -115,8 +115,9 @@ class LeanGPT2:
             raise ValueError(f"{end} positions exceed the model's context of {self.context}")
 
     @torch.inference_mode()
-    def forward(self, ids: list[int], start: int) -> torch.Tensor:
-        """Run `ids` at positions start.. (the cache holds 0..start-1); the last one's logits."""
+    def forward(self, ids: list[int], start: int, every: bool = False) -> torch.Tensor:
+        """Run `ids` at positions start.. (the cache holds 0..start-1); the last one's logits, or
+        with `every` each one's (len(ids), vocab), to score a text in one pass."""
         end = start + len(ids)
         self.check_room(end)
         x = self.wte[torch.tensor(ids)] + self.wpe[start:end]
@@ -127,7 +128,8 @@ class LeanGPT2:
                 approximate="tanh",
             )
             x = x + torch.addmm(block.fc_proj[1], hidden, block.fc_proj[0])
-        return (self.layer_norm(x[-1:], self.ln_f) @ self.lm_head_t)[0]
+        logits = self.layer_norm(x if every else x[-1:], self.ln_f) @ self.lm_head_t
+        return logits if every else logits[0]
 
 
 class LeanKVCache:
@@ -154,9 +156,14 @@ class LeanKVCache:
         """Run one more token; the logits for the one after it."""
         return self._run([token])
 
-    def _run(self, ids: list[int]) -> torch.Tensor:
+    def extend(self, ids: list[int]) -> torch.Tensor:
+        """Run `ids` after the cache in one float32 pass; the logits after each (len(ids), vocab):
+        what scoring a text costs (server/local/scoring.py)."""
+        return self._run(ids, every=True)
+
+    def _run(self, ids: list[int], every: bool = False) -> torch.Tensor:
         try:
-            logits = self._lean.forward(ids, start=len(self.ids))
+            logits = self._lean.forward(ids, start=len(self.ids), every=every)
         except BaseException:
             self.reset()  # the cache may be half written
             raise

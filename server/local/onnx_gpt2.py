@@ -13,7 +13,8 @@ in place (one input per layer and kind, never concatenated or copied) and to whi
 tokens' keys and values are written after each run. Cropping is a shorter length, as in
 lean_gpt2.py. Past positions beyond the current length are masked, so stale values never count.
 
-`OnnxKVCache` is one of the decoders (decoders.py). Its tokens are close to the float32 ones,
+`OnnxKVCache` is one of the decoders (decoders.py). Scoring a text (`extend`, every position's
+logits) takes lean's float32 pass too. Its tokens are close to the float32 ones,
 not identical: the quality table in docs/benchmarks.md compares them. It is what `auto` runs
 where it applies; onnxruntime runs it, onnx and onnxscript export it (all installed with
 nanopilot).
@@ -182,9 +183,9 @@ class OnnxKVCache(LeanKVCache):
             for index, kind in enumerate("kv")
         }
 
-    def _run(self, ids: list[int]) -> torch.Tensor:
-        if len(ids) > LEAN_PROMPT_TOKENS:
-            return super()._run(ids)
+    def _run(self, ids: list[int], every: bool = False) -> torch.Tensor:
+        if every or len(ids) > LEAN_PROMPT_TOKENS:  # the exported step gives the last logits only
+            return super()._run(ids, every)
         start, end = len(self.ids), len(self.ids) + len(ids)
         self._lean.check_room(end)
         logits, keys, values = self._session.run(

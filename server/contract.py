@@ -62,6 +62,11 @@ class GenerationSettings:
     # with (its config's `repo_context_chars`), within this share of its window. 0.5 leaves the
     # local model its 600 trained characters (~200 tokens of a 512-token window).
     context_share: float = 0.5
+    # The cache language model's weight in the token loop (1 - lambda of Hellendoorn & Devanbu's
+    # mix): while the text generated so far follows the first of CompletionRequest.candidates,
+    # that much probability goes to the candidate's next token (server/local/token_loop.py).
+    # 0: the model alone. Measured against the selector by benchmarks/fit_choice.py.
+    cache_weight: float = 0.0
 
 
 def never() -> bool:
@@ -79,7 +84,9 @@ class CompletionRequest:
     (server/retrieval.py), least similar first, for engines that read it (EngineInfo.context);
     `path` is the document's workspace-relative path, which the context names.
     `min_confidence`: a suggestion whose first token is less likely than this will not be shown
-    (server/choice.py), so an engine that knows its confidence may stop there and answer ""."""
+    (server/choice.py), so an engine that knows its confidence may stop there and answer "".
+    `candidates`: texts the copy engine proposes at the cursor, for an engine that can score them
+    (Completion.candidate_scores) or mix them in (GenerationSettings.cache_weight)."""
 
     prefix: str
     suffix: str
@@ -89,6 +96,7 @@ class CompletionRequest:
     snippets: tuple[Snippet, ...] = ()
     path: str | None = None
     min_confidence: float = 0.0
+    candidates: tuple[str, ...] = ()
 
     def edit_context(self) -> EditContext:
         """The context the stop rule and post-processing see (its line mode decided here)."""
@@ -106,6 +114,9 @@ class Generated:
     # The model's probability of its first token past the healed text (None where an engine
     # does not say): mid-line, it separates right suggestions from wrong ones (server/choice.py).
     confidence: float | None = None
+    # Mean log-probability per token of what was generated, healed text included (None where an
+    # engine does not say): what a copy candidate's score is compared with (server/choice.py).
+    log_prob: float | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,10 @@ class Completion:
     # so the suggestion comes once the engine is back.
     fault: str | None = None
     confidence: float | None = None  # Generated.confidence
+    log_prob: float | None = None  # Generated.log_prob
+    # The model's mean log-probability per token of each of CompletionRequest.candidates (None
+    # for a text it cannot score); None from an engine that cannot score (a remote one).
+    candidate_scores: tuple[float | None, ...] | None = None
     source: str = "model"  # who wrote it: "model", or "copy" with where from (server/choice.py)
 
 
@@ -177,4 +192,5 @@ def finish(
         seconds=time.perf_counter() - started,
         fault=fault,
         confidence=generated.confidence,
+        log_prob=generated.log_prob,
     )

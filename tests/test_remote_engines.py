@@ -286,3 +286,12 @@ async def test_llamacpp_prompt_is_cut_to_fit_a_slots_context(fake):
     assert long_file.endswith(sent) and sent.endswith(PREFIX)
     assert len(sent) <= (64 - GREEDY.max_new_tokens - 3) * 3  # fits at 3 characters a token
     assert sent.startswith("line_")  # cut at a line start
+
+
+async def test_a_remote_engine_cannot_score_copy_candidates(fake):
+    fake.reply = lambda path, body: Reply(lines=llama_tokens("return a", "\n"))
+    engine = engine_for(fake, "llamacpp")
+    request = CompletionRequest(PREFIX, "", GREEDY, candidates=("return a + b",))
+    completion = await engine.complete(request)
+    await engine.aclose()
+    assert completion.text == "return a" and completion.candidate_scores is None

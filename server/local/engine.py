@@ -7,6 +7,7 @@ what is measured is what is served. `complete_sync` reads straight through:
     request -> EditContext (line mode decided once) -> prompt.py (budget, FIM, heal)
         -> token_loop.py (sampling, loop detection, stop rule) over
            a decoder (decoders.py: lean float32, onnx int8, or the Hugging Face forward)
+        -> scoring.py (the copy candidates' log-probabilities, when the request has any)
         -> contract.finish (the post-processing rules, as for every engine)
 
 `complete` runs the same in the engine's single worker thread (one model, one key/value cache),
@@ -17,6 +18,7 @@ safe to call from several threads (one at a time runs).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from pathlib import Path
 import torch
 
 from server.contract import (
+    Cancelled,
     Completion,
     CompletionRequest,
     EngineInfo,
@@ -39,6 +42,7 @@ from server.local.devices import resolve_device
 from server.local.healing import MAX_HEALED_TOKENS, HealingIndex
 from server.local.prompt import Prompt, PromptBuilder
 from server.local.saved_model import load_saved_model
+from server.local.scoring import score_candidate
 from server.local.token_loop import TokenGenerator
 from server.prompt_budget import context_budget, prompt_suffix, prompt_tokens, room
 from server.snippets import CONTEXT_FORMAT, Snippet, fit, format_context
@@ -89,10 +93,10 @@ class CompletionEngine:
             fim,
             start_id=eos,
         )
-        kv_cache = decoder_for(model, device, decoder)
-        self.decoder = kv_cache.name  # which decoder `decoder` resolved to
+        self._decoder = decoder_for(model, device, decoder)
+        self.decoder = self._decoder.name  # which decoder `decoder` resolved to
         self._generator = TokenGenerator(
-            kv_cache,
+            self._decoder,
             lambda ids: backend.decode(ids, skip_special_tokens=False),
             token_texts,
             healing,
@@ -169,6 +173,7 @@ class CompletionEngine:
                 request.snippets,
                 request.path,
             )
+            mixed = request.candidates and request.settings.cache_weight
             generated = self._generator.run(
                 prompt,
                 request.settings,
@@ -176,8 +181,21 @@ class CompletionEngine:
                 request.cancelled,
                 line_start=not ctx.line_prefix.strip(),
                 min_confidence=request.min_confidence,
+                guide=self._encode(prompt.healed + request.candidates[0]) if mixed else (),
             )
-        return finish(generated, ctx, started)
+            scores = self._scores(prompt, request) if request.candidates else None
+        return dataclasses.replace(finish(generated, ctx, started), candidate_scores=scores)
+
+    def _scores(self, prompt: Prompt, request: CompletionRequest) -> tuple[float | None, ...]:
+        """The model's mean log-probability per token of each candidate after `prompt`, as far
+        as the window leaves room (the new and healed tokens' room)."""
+        most = request.settings.max_new_tokens + MAX_HEALED_TOKENS
+        scores = []
+        for candidate in request.candidates:
+            if request.cancelled():
+                raise Cancelled
+            scores.append(score_candidate(self._decoder, self._encode, prompt, candidate, most))
+        return tuple(scores)
 
     async def complete(self, request: CompletionRequest) -> Completion:
         """The suggestion, generated in the engine's worker thread."""

@@ -4,7 +4,9 @@ One token at a time on top of a decoder with a reusable cache (decoders.py), rea
 in `TokenGenerator.run`:
 
 1. healing: the first tokens must regenerate the text backed off the prompt (healing.py);
-2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `nucleus`);
+2. sampling: greedy, or temperature + nucleus (top_p) (`sample_token`, `nucleus`), optionally
+   from the model mixed with a cache language model that proposes a copy's next token
+   (`with_cache`);
 3. stop tokens (EOS and the other special tokens);
 4. loop detection: a tail that repeats a short pattern is cut and ends the generation
    (`repeated_tail`);
@@ -73,6 +75,15 @@ def sample_token(
     return int(top_ids[torch.multinomial(kept, 1, generator=generator)])
 
 
+def with_cache(logits: torch.Tensor, token: int, cache_weight: float) -> torch.Tensor:
+    """Logits of (1 - cache_weight) * p_model + cache_weight * p_cache, where p_cache puts all
+    its mass on `token`: Hellendoorn & Devanbu's mix of a neural model with a cache model of the
+    project, with the copy engine's candidate as the cache (prompt-lookup decoding's draft)."""
+    probs = torch.softmax(logits.float(), dim=-1) * (1.0 - cache_weight)
+    probs[token] += cache_weight
+    return torch.log(probs)
+
+
 def restrict(logits: torch.Tensor, allowed: tuple[int, ...]) -> torch.Tensor:
     """Logits where only the `allowed` ids can be chosen."""
     masked = torch.full_like(logits, float("-inf"))
@@ -137,21 +148,32 @@ class TokenGenerator:
         generator: torch.Generator | None = None,
         line_start: bool = False,
         min_confidence: float = 0.0,
+        guide: Sequence[int] = (),
     ) -> Generated:
         """Generate after `prompt`; `line_start`: the cursor has only indentation before it.
         A first token less likely than `min_confidence` ends the generation with nothing (the
-        choice would not show it: no token is generated only to be thrown away)."""
+        choice would not show it: no token is generated only to be thrown away).
+
+        `guide`: the tokens of a copy candidate (healed text included); while the tokens
+        generated so far are its first ones, `settings.cache_weight` of the probability goes to
+        its next token (`with_cache`). Once the generation leaves it, or it ends, the model alone
+        decides."""
         if cancelled():
             raise Cancelled
         logits, reused = self._kv.prefill(prompt.ids)
         pending = prompt.healed
         output: list[int] = []
+        log_probs: list[float] = []  # the model's own, of each token in `output`
         text = ""
         confidence = None
         limit = settings.max_new_tokens + (MAX_HEALED_TOKENS if prompt.healed else 0)
         for _ in range(limit):
             if cancelled():
                 raise Cancelled
+            model_logits = logits
+            on_guide = len(output) < len(guide) and list(guide[: len(output)]) == output
+            if settings.cache_weight and on_guide:
+                logits = with_cache(logits, guide[len(output)], settings.cache_weight)
             if pending:
                 allowed = self._healing.allowed(pending)
                 if not allowed:  # a vocabulary that cannot spell the healed text
@@ -169,13 +191,15 @@ class TokenGenerator:
             if token in self._stop_ids:
                 break
             output.append(token)
+            log_probs.append(float(torch.log_softmax(model_logits.float(), dim=-1)[token]))
             pending = still_pending(pending, self._token_texts[token])
             if not pending:
                 looping = repeated_tail(output)
                 if looping:
-                    del output[-looping:]
+                    del output[-looping:], log_probs[-looping:]
                 text = self._decode(output)[len(prompt.healed) :]
                 if looping or should_stop(text):
                     break
             logits = self._kv.step(token)
-        return Generated(text, len(prompt.ids), reused, len(output), confidence)
+        log_prob = sum(log_probs) / len(log_probs) if log_probs else None
+        return Generated(text, len(prompt.ids), reused, len(output), confidence, log_prob)

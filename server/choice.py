@@ -8,11 +8,15 @@ nothing beats showing a suggestion that is wrong from its first character.
 
 The choice, in order:
 1. A copy whose match is long enough wins outright: the model is not asked (no latency).
-2. Else the engine's suggestion, if the engine serves this language and is confident enough:
+2. Else a shorter copy that the model itself finds likely: its mean log-probability per token
+   (scored by the engine on the prompt's key/value cache, server/local/scoring.py) reaches a
+   floor, or comes near that of the engine's own suggestion (where that one could be shown).
+   A remote engine cannot score: this step never applies to it.
+3. Else the engine's suggestion, if the engine serves this language and is confident enough:
    mid-line, its first token's probability separates right from wrong; at a statement start it
    does not, so there the filter's floor is what decides.
-3. Else a shorter copy, if the filter takes copies that short.
-4. Else nothing.
+4. Else a shorter copy, if the filter takes copies that short.
+5. Else nothing.
 
 The thresholds come from `benchmarks/fit_choice.py` (held-out packages other than the ones the
 evaluation scores); the `filter` setting picks conservative, balanced or eager.
@@ -47,6 +51,16 @@ class Thresholds:
     copy_fallback: int  # a copy this long is shown when the engine's suggestion is not
     statement_confidence: float  # the engine's first-token probability needed at a statement start
     midline_confidence: float  # ... and mid-line
+    # A copy the engine scored (Completion.candidate_scores: mean log-probability per token) is
+    # shown in place of the engine's suggestion when its score reaches `copy_likely`, or is at
+    # most `copy_margin` below the suggestion's own (Completion.log_prob). None: not used, and
+    # the engine is not asked to score.
+    copy_likely: float | None = None
+    copy_margin: float | None = None
+
+    def scores_copies(self) -> bool:
+        """Whether the choice uses the engine's score of a copy (so the engine must score it)."""
+        return self.copy_likely is not None or self.copy_margin is not None
 
 
 # Fitted by benchmarks/fit_choice.py on the shipped model (benchmarks/results/fit-choice.json:
@@ -71,14 +85,38 @@ def confidence_needed(thresholds: Thresholds, statement: bool) -> float:
     return thresholds.statement_confidence if statement else thresholds.midline_confidence
 
 
+def copy_score(completion: Completion | None) -> float | None:
+    """The engine's score of the copy (the request's one candidate); None where it gave none."""
+    scores = completion.candidate_scores if completion is not None else None
+    return scores[0] if scores else None
+
+
+def copy_likely_enough(thresholds: Thresholds, score: float | None, own: float | None) -> bool:
+    """The copy's score (None: not scored) reaches the floor, or comes within the margin of
+    `own`, the score of the engine's suggestion (None: none that could be shown)."""
+    if score is None:
+        return False
+    if thresholds.copy_likely is not None and score >= thresholds.copy_likely:
+        return True
+    margin = thresholds.copy_margin
+    return margin is not None and own is not None and score >= own - margin
+
+
 def choose_after_model(
     thresholds: Thresholds, copy_tokens: int, statement: bool, completion: Completion | None
 ) -> str:
     """ "model", "copy" or "nothing", once the engine answered (`completion`; None: not asked)."""
-    if completion is not None and completion.text:
-        needed = confidence_needed(thresholds, statement)
-        if completion.confidence is None or completion.confidence >= needed:
-            return "model"  # an engine that does not say how sure it is is trusted
+    showable = (
+        completion is not None
+        and bool(completion.text)  # an engine that does not say how sure it is is trusted:
+        and (completion.confidence is None
+             or completion.confidence >= confidence_needed(thresholds, statement))
+    )  # fmt: skip
+    own = completion.log_prob if showable else None
+    if copy_tokens > 0 and copy_likely_enough(thresholds, copy_score(completion), own):
+        return "copy"
+    if showable:
+        return "model"
     if copy_tokens > 0 and copy_tokens >= thresholds.copy_fallback:
         return "copy"
     return "nothing"
@@ -133,11 +171,14 @@ class ChoosingEngine:
         if copy_wins_outright(self.thresholds, copy_tokens):
             return self._chosen(request, copy_completion(copy, request, started), copy)
         statement = not line_prefix(request.prefix).strip()
+        shown_copy = copy_completion(copy, request, started) if copy else None
         if self.engine is not None:
             request = with_context(request, self.engine, self.retriever, self.scope)
             # A suggestion below the floor is not shown: the engine may stop at its first token.
             needed = confidence_needed(self.thresholds, statement)
             request = dataclasses.replace(request, min_confidence=needed)
+            if shown_copy is not None and shown_copy.text and self.thresholds.scores_copies():
+                request = dataclasses.replace(request, candidates=(shown_copy.text,))
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later
@@ -145,7 +186,7 @@ class ChoosingEngine:
         if choice == "model":
             return self._chosen(request, completion, copy)
         if choice == "copy":
-            chosen = copy_completion(copy, request, started)
+            chosen = dataclasses.replace(shown_copy, seconds=time.perf_counter() - started)
         else:
             chosen = Completion("", 0, 0, 0, time.perf_counter() - started, source="nothing")
         if completion is not None:  # the model ran: its work is counted all the same
@@ -191,6 +232,7 @@ class ChoosingEngine:
             ],
             "declined_model_text": declined.text if declined else None,
             "confidence": (declined or chosen).confidence,
+            "copy_score": copy_score(declined or chosen),
         }
         return chosen
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -12,6 +13,7 @@ from server.choice import (
     ChoosingEngine,
     Thresholds,
     choose_after_model,
+    copy_likely_enough,
     copy_wins_outright,
     cursor_of,
 )
@@ -20,21 +22,38 @@ from server.project import ProjectIndex
 
 STRICT = Thresholds(copy_outright=8, copy_fallback=4, statement_confidence=0.5,
                     midline_confidence=0.5)  # fmt: skip
+SCORING = dataclasses.replace(STRICT, copy_likely=-1.0, copy_margin=0.5)
 TAB = "def area(width, height):\n    return width * height * SCALE_FACTOR\n"
 
 
 class ScriptedEngine:
-    """Answers one text with one confidence, and counts the calls."""
+    """Answers one text with one confidence (and, given `scores`, its own mean log-probability
+    and the candidates' scores, as the local engine does), and keeps the requests."""
 
-    def __init__(self, text: str, confidence: float | None, fault: str | None = None) -> None:
-        self.text, self.confidence, self.fault = text, confidence, fault
-        self.calls = 0
-        self.min_confidence: float | None = None
+    def __init__(
+        self,
+        text: str,
+        confidence: float | None,
+        fault: str | None = None,
+        scores: tuple[float, float] | None = None,  # (its own, each candidate's)
+    ) -> None:
+        self.text, self.confidence, self.fault, self.scores = text, confidence, fault, scores
+        self.requests: list[CompletionRequest] = []
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    @property
+    def min_confidence(self) -> float:
+        return self.requests[-1].min_confidence
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        self.calls += 1
-        self.min_confidence = request.min_confidence
-        return Completion(self.text, 5, 0, 3, 0.01, self.fault, self.confidence)
+        self.requests.append(request)
+        own, candidate = self.scores or (None, None)
+        candidate_scores = (candidate,) * len(request.candidates) if self.scores else None
+        return Completion(self.text, 5, 0, 3, 0.01, self.fault, self.confidence, own,
+                          candidate_scores=candidate_scores)  # fmt: skip
 
     def describe(self) -> EngineInfo:
         return EngineInfo("scripted", "test", "ready", "cpu", None, False)
@@ -123,3 +142,37 @@ def test_without_an_engine_only_copies_are_shown():
     assert completion.source == "copy:tab"
     completion, _ = answer(None, "def g(a):\n    value = a.")
     assert completion.text == ""
+
+
+def scored(text: str, confidence: float, own: float, copy: float | None) -> Completion:
+    return Completion(text, 0, 0, 0, 0.0, confidence=confidence, log_prob=own,
+                      candidate_scores=None if copy is None else (copy,))  # fmt: skip
+
+
+def test_a_copy_the_model_finds_likely_comes_before_its_own_suggestion():
+    assert choose_after_model(SCORING, 5, False, scored("x", 0.9, -0.5, -0.8)) == "copy"  # floor
+    assert choose_after_model(SCORING, 5, False, scored("x", 0.9, -0.5, -1.2)) == "model"
+    assert choose_after_model(SCORING, 5, False, scored("x", 0.9, -0.9, -1.2)) == "copy"  # margin
+    assert choose_after_model(SCORING, 0, False, scored("x", 0.9, -0.9, -0.1)) == "model"  # no copy
+    # Without a score (a remote engine) or without the thresholds, the choice is as before.
+    assert choose_after_model(SCORING, 5, False, scored("x", 0.9, -0.9, None)) == "model"
+    assert choose_after_model(STRICT, 5, False, scored("x", 0.9, -0.9, -0.1)) == "model"
+
+
+def test_the_margin_counts_only_against_a_suggestion_that_could_be_shown():
+    """An unsure engine stops at its first token (min_confidence): no suggestion to compare."""
+    unsure = scored("x", 0.1, -0.9, -1.2)
+    assert not copy_likely_enough(SCORING, -1.2, None) and copy_likely_enough(SCORING, -1.2, -0.9)
+    assert choose_after_model(SCORING, 3, False, unsure) == "nothing"  # shorter than the fallback
+    assert choose_after_model(SCORING, 5, False, unsure) == "copy"  # the fallback, as before
+
+
+def test_the_engine_scores_the_copy_only_when_the_filter_uses_the_score():
+    plain = ScriptedEngine(" + 1", 0.9)
+    answer(plain, "def g(a):\n    return width *")
+    assert plain.requests[0].candidates == ()
+    engine = ScriptedEngine(" + 1", 0.9, scores=(-0.4, -0.3))
+    completion, last = answer(engine, "def g(a):\n    return width *", SCORING)
+    assert engine.requests[0].candidates == (" height * SCALE_FACTOR",)
+    assert (completion.text, completion.source) == (" height * SCALE_FACTOR", "copy:tab")
+    assert last["copy_score"] == -0.3 and last["declined_model_text"] == " + 1"

@@ -173,7 +173,7 @@ class CompletionEngine:
                 request.snippets,
                 request.path,
             )
-            mixed = request.candidates and request.settings.cache_weight
+            mixed = bool(request.candidates) and request.settings.cache_weight > 0
             generated = self._generator.run(
                 prompt,
                 request.settings,

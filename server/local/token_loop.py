@@ -84,6 +84,14 @@ def with_cache(logits: torch.Tensor, token: int, cache_weight: float) -> torch.T
     return torch.log(probs)
 
 
+def next_on_guide(guide: Sequence[int], output: list[int]) -> int | None:
+    """The guide's next token while `output` is its start; None once the generation has left it
+    or it has ended (then the cache proposes nothing)."""
+    if len(output) < len(guide) and list(guide[: len(output)]) == output:
+        return guide[len(output)]
+    return None
+
+
 def restrict(logits: torch.Tensor, allowed: tuple[int, ...]) -> torch.Tensor:
     """Logits where only the `allowed` ids can be chosen."""
     masked = torch.full_like(logits, float("-inf"))
@@ -156,8 +164,8 @@ class TokenGenerator:
 
         `guide`: the tokens of a copy candidate (healed text included); while the tokens
         generated so far are its first ones, `settings.cache_weight` of the probability goes to
-        its next token (`with_cache`). Once the generation leaves it, or it ends, the model alone
-        decides."""
+        its next token (`with_cache`), and the confidence is the mix's. Once the generation
+        leaves it, or it ends, the model alone decides."""
         if cancelled():
             raise Cancelled
         logits, reused = self._kv.prefill(prompt.ids)
@@ -171,9 +179,9 @@ class TokenGenerator:
             if cancelled():
                 raise Cancelled
             model_logits = logits
-            on_guide = len(output) < len(guide) and list(guide[: len(output)]) == output
-            if settings.cache_weight and on_guide:
-                logits = with_cache(logits, guide[len(output)], settings.cache_weight)
+            cached = next_on_guide(guide, output) if settings.cache_weight > 0 else None
+            if cached is not None:
+                logits = with_cache(logits, cached, settings.cache_weight)
             if pending:
                 allowed = self._healing.allowed(pending)
                 if not allowed:  # a vocabulary that cannot spell the healed text

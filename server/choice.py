@@ -65,12 +65,16 @@ class Thresholds:
 
 # Fitted by benchmarks/fit_choice.py on the shipped model (benchmarks/results/fit-choice.json:
 # 300 cases per cursor kind from onnx, onnx-ir, onnxruntime and protobuf; a copy is never
-# shorter than the index's 4 tokens). Balanced keeps suggestions wrong from their first character
-# to 44 % / 21 % of cases (statement start / mid-line; the model alone: 52 / 40) at edit
-# similarity 40.7 / 48.2 (the model alone: 28.9 / 42.6; eager: 42.0 / 57.7 with 48 / 32 % wrong).
+# shorter than the index's 4 tokens). Balanced: a copy of 8+ tokens wins outright; one of 4-7
+# is shown unless the model finds it very unlikely (mean log-probability per token below -4), so
+# the model is asked for those too. It keeps suggestions wrong from their first character to
+# 45 % / 22 % of cases (statement start / mid-line; the model alone: 52 / 41) at edit similarity
+# 41.3 / 50.2 (the model alone: 28.6 / 43.0; the previous balanced, (4, 4, 0.15, 0.7) without the
+# score: 40.1 / 48.2). Eager stays unfiltered (the refit's 0.05 mid-line floor and the score
+# gained it only +0.5 / +0.6).
 THRESHOLDS: dict[str, Thresholds] = {
-    "conservative": Thresholds(5, 5, 0.8, 1.01),
-    "balanced": Thresholds(4, 4, 0.15, 0.7),
+    "conservative": Thresholds(8, 8, 0.8, 0.9, copy_likely=-2.0),
+    "balanced": Thresholds(8, 4, 0.1, 0.6, copy_likely=-4.0),
     "eager": Thresholds(4, 4, 0.0, 0.0),
 }
 

@@ -65,9 +65,10 @@ async def test_a_line_from_an_open_tab_is_suggested_and_its_source_is_shown(clie
 async def test_an_edit_is_seen_by_the_next_lookup(client):
     uri = "file:///tabs/edited.py"
     open_document(client, "x = 1\n", uri)
-    line = "total_cost = unit_price * quantity_ordered + shipping_fee\n"
+    # A match long enough to win outright (8+ tokens): the test is about the index, not the choice.
+    line = "total_cost = unit_price * quantity_ordered * (1 + tax_rate) + shipping_fee\n"
     edit_document(client, uri, 2, types.Position(1, 0), types.Position(1, 0), line)
-    typed = "def invoice():\n    total_cost = unit_price * quantity_ordered"
+    typed = "def invoice():\n    total_cost = unit_price * quantity_ordered * (1 + tax_rate)"
     open_document(client, typed, "file:///tabs/invoice.py")
     assert await suggestion(client, typed, "file:///tabs/invoice.py") == " + shipping_fee"
 

@@ -110,12 +110,12 @@ def choose_after_model(
     thresholds: Thresholds, copy_tokens: int, statement: bool, completion: Completion | None
 ) -> str:
     """ "model", "copy" or "nothing", once the engine answered (`completion`; None: not asked)."""
-    showable = (
+    needed = confidence_needed(thresholds, statement)
+    showable = (  # an engine that does not say how sure it is is trusted
         completion is not None
-        and bool(completion.text)  # an engine that does not say how sure it is is trusted:
-        and (completion.confidence is None
-             or completion.confidence >= confidence_needed(thresholds, statement))
-    )  # fmt: skip
+        and bool(completion.text)
+        and (completion.confidence is None or completion.confidence >= needed)
+    )
     own = completion.log_prob if showable else None
     if copy_tokens > 0 and copy_likely_enough(thresholds, copy_score(completion), own):
         return "copy"

@@ -182,7 +182,11 @@ class ChoosingEngine:
             needed = confidence_needed(self.thresholds, statement)
             request = dataclasses.replace(request, min_confidence=needed)
             if shown_copy is not None and shown_copy.text and self.thresholds.scores_copies():
-                request = dataclasses.replace(request, candidates=(shown_copy.text,))
+                # Scored at least copy_likely, the copy is shown: the engine need not generate.
+                enough = self.thresholds.copy_likely
+                request = dataclasses.replace(
+                    request, candidates=(shown_copy.text,), enough_score=enough
+                )
         completion = await self.engine.complete(request) if self.engine else None
         if completion is not None and completion.fault is not None:
             return completion  # an engine that is down: not cached, asked again later

@@ -86,7 +86,9 @@ class CompletionRequest:
     `min_confidence`: a suggestion whose first token is less likely than this will not be shown
     (server/choice.py), so an engine that knows its confidence may stop there and answer "".
     `candidates`: texts the copy engine proposes at the cursor, for an engine that can score them
-    (Completion.candidate_scores) or mix them in (GenerationSettings.cache_weight)."""
+    (Completion.candidate_scores) or mix them in (GenerationSettings.cache_weight).
+    `enough_score`: a candidate scored at least this will be shown whatever the engine writes,
+    so an engine that scores the candidates first may answer with the scores alone."""
 
     prefix: str
     suffix: str
@@ -97,6 +99,7 @@ class CompletionRequest:
     path: str | None = None
     min_confidence: float = 0.0
     candidates: tuple[str, ...] = ()
+    enough_score: float | None = None
 
     def edit_context(self) -> EditContext:
         """The context the stop rule and post-processing see (its line mode decided here)."""

@@ -174,5 +174,6 @@ def test_the_engine_scores_the_copy_only_when_the_filter_uses_the_score():
     engine = ScriptedEngine(" + 1", 0.9, scores=(-0.4, -0.3))
     completion, last = answer(engine, "def g(a):\n    return width *", SCORING)
     assert engine.requests[0].candidates == (" height * SCALE_FACTOR",)
+    assert engine.requests[0].enough_score == SCORING.copy_likely  # shown from there on
     assert (completion.text, completion.source) == (" height * SCALE_FACTOR", "copy:tab")
     assert last["copy_score"] == -0.3 and last["declined_model_text"] == " + 1"

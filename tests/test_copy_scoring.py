@@ -76,3 +76,17 @@ def test_scoring_leaves_the_suggestions_as_they_were(engine):
     scored(engine, ADD, "return a - b")
     again = engine.complete_sync(CompletionRequest(ADD, "", GREEDY))
     assert (again.text, again.confidence) == (plain.text, plain.confidence)
+
+
+def test_a_candidate_scored_enough_spares_the_generation(engine):
+    plain = scored(engine, ADD, "return a + b")
+    (score,) = plain.candidate_scores
+    spared = engine.complete_sync(
+        CompletionRequest(ADD, "", GREEDY, candidates=("return a + b",), enough_score=score - 1)
+    )
+    assert (spared.text, spared.new_tokens) == ("", 0)
+    assert spared.candidate_scores == pytest.approx(plain.candidate_scores, abs=1e-3)
+    needed = engine.complete_sync(
+        CompletionRequest(ADD, "", GREEDY, candidates=("return a + b",), enough_score=score + 1)
+    )
+    assert needed.text == plain.text and needed.new_tokens > 0

@@ -31,6 +31,7 @@ from server.contract import (
     Completion,
     CompletionRequest,
     EngineInfo,
+    Generated,
     GenerationSettings,
     finish,
     stop_rule,
@@ -57,6 +58,11 @@ LOCAL_CONTEXT_TOKENS = 256
 # What nanopilot's models are trained on (training/code_model/sources.py reads Python); a model
 # trained on more says so in its config as `languages` (LSP language ids).
 TRAINED_LANGUAGES = ("python",)
+
+
+def enough(scores: tuple[float | None, ...] | None, floor: float | None) -> bool:
+    """Whether a candidate scored at least `floor` (None: no floor)."""
+    return floor is not None and any(s is not None and s >= floor for s in scores or ())
 
 
 class CompletionEngine:
@@ -173,17 +179,22 @@ class CompletionEngine:
                 request.snippets,
                 request.path,
             )
-            mixed = bool(request.candidates) and request.settings.cache_weight > 0
-            generated = self._generator.run(
-                prompt,
-                request.settings,
-                stop_rule(ctx),
-                request.cancelled,
-                line_start=not ctx.line_prefix.strip(),
-                min_confidence=request.min_confidence,
-                guide=self._encode(prompt.healed + request.candidates[0]) if mixed else (),
-            )
+            # The candidates first: one good enough to be shown makes the generation needless
+            # (which then reuses the prompt's cache all the same).
             scores = self._scores(prompt, request) if request.candidates else None
+            if enough(scores, request.enough_score):
+                generated = Generated("", len(prompt.ids), 0, 0)
+            else:
+                mixed = bool(request.candidates) and request.settings.cache_weight > 0
+                generated = self._generator.run(
+                    prompt,
+                    request.settings,
+                    stop_rule(ctx),
+                    request.cancelled,
+                    line_start=not ctx.line_prefix.strip(),
+                    min_confidence=request.min_confidence,
+                    guide=self._encode(prompt.healed + request.candidates[0]) if mixed else (),
+                )
         return dataclasses.replace(finish(generated, ctx, started), candidate_scores=scores)
 
     def _scores(self, prompt: Prompt, request: CompletionRequest) -> tuple[float | None, ...]:

@@ -140,7 +140,7 @@ class CompletionEngine:
         chosen = fit(snippets, self.context_chars)
         while chosen:
             context = format_context(chosen, path or "untitled")
-            if len(self._encode(context)) <= most:
+            if self._prompts.token_count(context) <= most:
                 return context
             chosen = chosen[1:]  # the least similar goes first
         return ""

@@ -13,8 +13,9 @@ in place (one input per layer and kind, never concatenated or copied) and to whi
 tokens' keys and values are written after each run. Cropping is a shorter length, as in
 lean_gpt2.py. Past positions beyond the current length are masked, so stale values never count.
 
-`OnnxKVCache` is one of the decoders (decoders.py). Scoring a text (`extend`, every position's
-logits) takes lean's float32 pass too. Its tokens are close to the float32 ones,
+`OnnxKVCache` is one of the decoders (decoders.py). The step gives every new position's logits, so
+scoring a short text (`extend`, server/local/scoring.py) is one int8 run too (lean's float32
+pass took 4-9 ms for a copy's few tokens). Its tokens are close to the float32 ones,
 not identical: the quality table in docs/benchmarks.md compares them. It is what `auto` runs
 where it applies; onnxruntime runs it, onnx and onnxscript export it (all installed with
 nanopilot).
@@ -35,7 +36,7 @@ import torch.nn.functional as F
 from server.errors import UserError
 from server.local.lean_gpt2 import LeanGPT2, LeanKVCache
 
-EXPORT_VERSION = "1"  # part of the cache key: bump when the exported graph changes
+EXPORT_VERSION = "2"  # part of the cache key: bump when the exported graph changes
 # Longer runs (prompts at a fresh spot) go through lean_gpt2's float32 forward: for a 480-token
 # prompt its flash attention beats this graph, which attends to the whole buffer (measured: 88
 # vs 100 ms on 1 thread, 48 vs 61 on 2). Keystrokes and generated tokens take the int8 step.
@@ -47,7 +48,7 @@ class DecoderStep(torch.nn.Module):
     """One step of GPT-2 over a fixed-size key/value buffer, written for export.
 
     Inputs: ids (k,), start (): the position of ids[0], then the cache: for each layer, keys and
-    values (head, context, dim). Outputs: the last id's logits (1, vocab), the new keys and values
+    values (head, context, dim). Outputs: each id's logits (k, vocab), the new keys and values
     (layer, head, k, dim)."""
 
     def __init__(self, lean: LeanGPT2) -> None:
@@ -85,8 +86,8 @@ class DecoderStep(torch.nn.Module):
             x = x + h @ block.fc_proj[0] + block.fc_proj[1]
             new_keys.append(k)
             new_values.append(v)
-        last = lean.layer_norm(x[-1:], lean.ln_f)
-        return last @ lean.lm_head_t, torch.stack(new_keys), torch.stack(new_values)
+        logits = lean.layer_norm(x, lean.ln_f) @ lean.lm_head_t
+        return logits, torch.stack(new_keys), torch.stack(new_values)
 
 
 def cache_dir() -> Path:
@@ -184,7 +185,7 @@ class OnnxKVCache(LeanKVCache):
         }
 
     def _run(self, ids: list[int], every: bool = False) -> torch.Tensor:
-        if every or len(ids) > LEAN_PROMPT_TOKENS:  # the exported step gives the last logits only
+        if len(ids) > LEAN_PROMPT_TOKENS:
             return super()._run(ids, every)
         start, end = len(self.ids), len(self.ids) + len(ids)
         self._lean.check_room(end)
@@ -199,4 +200,4 @@ class OnnxKVCache(LeanKVCache):
         self._kv[:, 0, :, start:end] = keys
         self._kv[:, 1, :, start:end] = values
         self.ids.extend(ids)
-        return torch.from_numpy(logits[0])
+        return torch.from_numpy(logits if every else logits[-1])

@@ -19,6 +19,7 @@ the model was trained on. While a line is typed the context and the prefix's sta
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from server.fim import FimTokenIds
@@ -48,6 +49,9 @@ class PromptBuilder:
     ) -> None:
         """`encode(text) -> ids` must treat special-token names in the text as plain text."""
         self._encode = encode
+        # The context is the same for many requests in a row (server/retrieval.py keeps it):
+        # its length is counted once, not three times a request.
+        self.token_count = functools.lru_cache(maxsize=4)(lambda text: len(encode(text)))
         self._healing = healing
         self._fim = fim
         self._start_id = start_id
@@ -55,7 +59,7 @@ class PromptBuilder:
     def _prefix_ids(self, prefix: str, budget: int, context: str = "") -> list[int]:
         """The prefix's end within `budget` tokens, after `context` (whose tokens come on top)."""
         if context:
-            limit = budget + len(self._encode(context))
+            limit = budget + self.token_count(context)
             for chars_per_token in CONTEXT_CUTS:
                 ids = self._encode(context + cut_prefix(prefix, budget * chars_per_token))
                 if len(ids) <= limit:
@@ -82,7 +86,7 @@ class PromptBuilder:
         """A prompt of at most `budget` tokens (`heal=False`: the prompt as plainly tokenised),
         and `context` before the prefix, the whole within `room` tokens."""
         if context and room is not None:
-            budget = min(budget, room - len(self._encode(context)))
+            budget = min(budget, room - self.token_count(context))
         if self._fim is None or not suffix:
             ids, healed = self._heal(self._prefix_ids(prefix, budget, context), heal)
             return Prompt(ids or [self._start_id], healed)

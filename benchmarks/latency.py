@@ -471,7 +471,7 @@ def workspace_run(args: argparse.Namespace, model_dir: Path, name: str, typed_fi
     figures["index_adds_ms"] = {s: index_adds(figures[s]) for s in ("typing", "fresh_spot")}
     print_workspace_figures(figures, name)
     args.out.mkdir(parents=True, exist_ok=True)
-    plot = args.out / f"latency-workspace-{name}.png"
+    plot = args.out / f"latency-workspace{args.workspace}-{name}.png"
     indices = list(range(1, len(requests) + 1))
     save_line_plot(
         plot,
@@ -480,7 +480,7 @@ def workspace_run(args: argparse.Namespace, model_dir: Path, name: str, typed_fi
         xlabel="request during the typing session",
         ylabel="latency (ms)",
     )
-    write_json(args.out / f"latency-workspace-{name}.json", figures)
+    write_json(args.out / f"latency-workspace{args.workspace}-{name}.json", figures)
     print(f"plot: {plot}")
 
 

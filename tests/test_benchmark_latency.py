@@ -55,7 +55,8 @@ def test_workspace_mode_measures_the_index_against_index_off(tmp_path, tiny_mode
                   "--threads", "1", "--workspace", "120", "--out", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert "the index adds" in out and "goal with default settings" in out
-    figures = json.loads((tmp_path / f"latency-workspace120-{tiny_model_dir.name}.json").read_text())
+    results = tmp_path / f"latency-workspace120-{tiny_model_dir.name}.json"
+    figures = json.loads(results.read_text())
     rows = {latency.WITH_INDEX, latency.INDEX_OFF}
     assert set(figures["typing"]) == set(figures["fresh_spot"]) == rows
     assert figures["settings"] == {}  # the server's defaults, index workspace

@@ -198,8 +198,12 @@ class NanopilotServer(LanguageServer):
         """The text around `position` in an open document; None for an unknown document."""
         documents = self.workspace.text_documents
         document = documents.get(uri) or documents.get(unquote(uri))
-        if not isinstance(document, LineDocument):  # not opened, or not by didOpen (a notebook)
+        if document is None:
             return None
+        if not isinstance(document, LineDocument):  # one pygls made (a notebook's cell)
+            document = self.protocol.line_document(
+                document.uri, document.source, document.version, document.language_id
+            )
         before, after = document.split(position.line, position.character)
         # The model saw "\n" line breaks; a CRLF document is served the same way.
         prefix = before.replace("\r\n", "\n")

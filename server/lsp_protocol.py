@@ -39,13 +39,19 @@ def why_invalid(err: Exception) -> str:
 
 
 class NanopilotProtocol(LanguageServerProtocol):
+    def line_document(
+        self, uri: str, text: str, version: int | None, language_id: str | None
+    ) -> LineDocument:
+        """A document as lines, its columns in the position encoding agreed at initialize."""
+        encoding = str(getattr(self.workspace.position_encoding, "value", "utf-16"))
+        return LineDocument(uri, text, version, language_id, encoding)
+
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
         """pygls' own `didOpen`, with a LineDocument where it puts a TextDocument; then the
         server's handler, as pygls runs it."""
         item = params.text_document
-        encoding = str(getattr(self.workspace.position_encoding, "value", "utf-16"))
-        document = LineDocument(item.uri, item.text, item.version, item.language_id, encoding)
+        document = self.line_document(item.uri, item.text, item.version, item.language_id)
         self.workspace.text_documents[unquote(item.uri)] = document
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
             yield handler, (params,), None

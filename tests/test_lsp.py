@@ -188,6 +188,22 @@ async def test_incremental_edits_are_applied(client):
     assert [item.insert_text for item in items] == ['return "Hello, " + name']
 
 
+async def test_a_notebook_cell_is_completed_like_a_file(client):
+    """notebookDocument/didOpen puts its cells in the workspace by pygls' own path."""
+    cell = "vscode-notebook-cell:/work/shop.ipynb#W0sZmlsZQ%3D%3D"
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri="file:///work/shop.ipynb", notebook_type="jupyter-notebook", version=1,
+                cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell)],
+            ),
+            cell_text_documents=[types.TextDocumentItem(cell, "python", 1, ADD + "\n")],
+        )
+    )  # fmt: skip
+    items = await inline(client, end_of(ADD), cell)
+    assert [item.insert_text for item in items] == ["return a + b"]
+
+
 async def test_utf16_positions_after_an_emoji(client):
     """An emoji is 2 UTF-16 units: the server must not take the column for code points."""
     uri = "file:///work/emoji.py"

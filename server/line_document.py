@@ -57,12 +57,13 @@ class LineDocument(TextDocument):
         self.encoding = encoding  # the position encoding agreed with the client
         self._set(source)
         self._edits: list[Edit] = []
+        # The project index, given this text on didOpen, can follow the edits by their ranges:
+        # its lines, split at \n alone, are these lines unless a lone \r breaks one.
+        self._index_follows = LONE_CR.search(source) is None
 
     def _set(self, source: str) -> None:
         self._lines = split_lines(source)
         self._source = source
-        # Lines split at \n alone (the project index's) are these lines unless a lone \r breaks one.
-        self.newline_lines = LONE_CR.search(source) is None
 
     @property
     def source(self) -> str:
@@ -82,7 +83,7 @@ class LineDocument(TextDocument):
             self._edits.append(self._edit(change.range, change.text))
         else:
             self._set(change.text)
-            self.newline_lines = False  # no ranges to follow: the index takes the whole text
+            self._index_follows = False  # no range to follow: the index takes the whole text
 
     def _point(self, position: types.Position) -> tuple[int, int]:
         """(line, column in code points), clamped into the document."""
@@ -103,14 +104,17 @@ class LineDocument(TextDocument):
         self._lines[start[0] : end[0] + 1] = replaced
         self._source = None
         if "\r" in text and LONE_CR.search(head + text + tail):
-            self.newline_lines = False
+            self._index_follows = False
         return Edit(start, end, text)
 
     def take_edits(self) -> list[Edit] | None:
         """The edits since the last call, for the project index; None when the index must take
-        the whole text instead (a full change, or lines broken by a lone \\r)."""
+        the whole text instead (after a full change, or while a lone \\r breaks a line)."""
         edits, self._edits = self._edits, []
-        return edits if self.newline_lines else None
+        if self._index_follows:
+            return edits
+        self._index_follows = LONE_CR.search(self.source) is None  # in step again from here
+        return None
 
     def split(self, line: int, column: int) -> tuple[str, str]:
         """The text before and after an LSP position (clamped into the document)."""

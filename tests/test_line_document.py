@@ -78,14 +78,20 @@ def test_random_edits_give_the_text_the_string_edits_give(seed):
         assert index_copy.text == text
 
 
-def test_a_full_change_or_a_lone_cr_sends_the_index_the_whole_text():
+def test_a_full_change_or_a_lone_cr_sends_the_index_the_whole_text_once():
+    here = types.Range(types.Position(0, 1), types.Position(0, 1))
     doc = document("a\nb")
     doc.apply_change(types.TextDocumentContentChangeWholeDocument(text="x\ny"))
     assert doc.take_edits() is None and doc.source == "x\ny"
-    doc = document("a\nb")
-    here = types.Range(types.Position(0, 1), types.Position(0, 1))
     doc.apply_change(types.TextDocumentContentChangePartial(range=here, text="!"))
-    assert doc.take_edits() == [Edit((0, 1), (0, 1), "!")]
+    assert doc.take_edits() == [Edit((0, 1), (0, 1), "!")]  # in step again: ranges
     assert doc.take_edits() == []  # taken
     doc.apply_change(types.TextDocumentContentChangePartial(range=here, text="\r"))
-    assert doc.take_edits() is None and doc.source == "a\r!\nb"
+    assert doc.take_edits() is None and doc.source == "x\r!\ny"
+    doc.apply_change(types.TextDocumentContentChangePartial(range=here, text="?"))
+    assert doc.take_edits() is None  # while a lone \r breaks a line
+    gone = types.Range(types.Position(0, 1), types.Position(1, 0))
+    doc.apply_change(types.TextDocumentContentChangePartial(range=gone, text=""))
+    assert doc.take_edits() is None and doc.source == "x!\ny"
+    doc.apply_change(types.TextDocumentContentChangePartial(range=here, text="-"))
+    assert doc.take_edits() == [Edit((0, 1), (0, 1), "-")]

@@ -128,8 +128,7 @@ class Retriever:
             self._vocabulary.clear()
             self._documents.clear()
         documents = [self._document(path, text) for path, text in texts]
-        in_query = np.zeros(len(self._vocabulary))
-        in_query[[self._vocabulary[w] for w in query if w in self._vocabulary]] = 1.0
+        in_query = self._indicator(query)  # after the chunking, which may add words
         scored = [
             (score, chunk)
             for score, chunk in self._scored(documents[0], query, in_query)
@@ -145,6 +144,12 @@ class Retriever:
         best = [(score, snippet) for score, snippet in kept if snippet in new][:MAX_SNIPPETS]
         best.sort(key=lambda pair: pair[0])  # least similar first; stable, as in training
         return Retrieved(texts[0][0], tuple(snippet for _, snippet in best))
+
+    def _indicator(self, query: frozenset[str]) -> np.ndarray:
+        """1.0 at the number of each query word the documents hold, 0.0 elsewhere."""
+        in_query = np.zeros(len(self._vocabulary))
+        in_query[[self._vocabulary[w] for w in query if w in self._vocabulary]] = 1.0
+        return in_query
 
     def _scored(
         self, document: _Document, query: frozenset[str], in_query: np.ndarray

@@ -146,6 +146,24 @@ def test_rechunking_an_edited_document_gives_the_chunks_of_its_new_text():
     assert retriever._chunked("a.py", "", document).chunks == []  # nothing left: still arrays
 
 
+def test_every_chunk_is_scored_as_jaccard_scores_it():
+    rng = random.Random(1)
+    vocabulary = [f"name_{n}" for n in range(40)] + ["self", "return", "1", "2"]
+    lines = [" ".join(rng.choices(vocabulary, k=rng.randint(0, 6))) + "\n" for _ in range(300)]
+    retriever = Retriever(ProjectIndex())
+    document = retriever._document("a.py", "".join(lines))
+    for _ in range(5):
+        start = rng.randrange(280)
+        query = words("".join(lines[start : start + 15])) | {"unseen"}
+        scored = retriever._scored(document, query, retriever._indicator(query))
+        expected = [
+            (jaccard(query, chunk.words), chunk)
+            for chunk in document.chunks
+            if jaccard(query, chunk.words) >= MIN_SIMILARITY
+        ]
+        assert scored == expected and expected
+
+
 def test_the_same_file_gives_context_only_away_from_the_cursor():
     far = "\n".join(f"x{n} = {n}" for n in range(NEAR_ABOVE + 20))
     text = HELPERS + far + "\n" + CURRENT

@@ -5,9 +5,10 @@ shared by the language server, its demo, the latency benchmark and `training.eva
 what is measured is what is served. `complete_sync` reads straight through:
 
     request -> EditContext (line mode decided once) -> prompt.py (budget, FIM, heal)
+        -> scoring.py (the copy candidates' log-probabilities, when the request has any;
+           one scored `enough_score` or more makes the generation needless)
         -> token_loop.py (sampling, loop detection, stop rule) over
            a decoder (decoders.py: lean float32, onnx int8, or the Hugging Face forward)
-        -> scoring.py (the copy candidates' log-probabilities, when the request has any)
         -> contract.finish (the post-processing rules, as for every engine)
 
 `complete` runs the same in the engine's single worker thread (one model, one key/value cache),
